@@ -1,0 +1,67 @@
+"""Running the dbt project (seeds, snapshots, models, tests) from Python."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import yaml
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from greenstream.errors import UserError
+from greenstream.settings import Settings, project_dir
+
+
+def project_vars() -> dict[str, Any]:
+    """The vars declared in dbt_project.yml, with their defaults."""
+    with (project_dir() / "dbt_project.yml").open(encoding="utf-8") as handle:
+        declared: dict[str, Any] = yaml.safe_load(handle)["vars"]
+    return declared
+
+
+def parse_vars(text: str | None) -> dict[str, Any]:
+    """Parse `--vars` YAML and check every name and type against dbt_project.yml."""
+    if not text:
+        return {}
+    try:
+        given = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UserError(
+            f"--vars is not valid YAML ({str(error).splitlines()[0]}); "
+            "write it like '{reading_interval_minutes: 30}'"
+        ) from error
+    if not isinstance(given, dict):
+        raise UserError("--vars must be a mapping, like '{reading_interval_minutes: 30}'")
+    declared = project_vars()
+    for name, value in given.items():
+        if name not in declared:
+            raise UserError(
+                f"unknown var {name!r} in --vars; known vars: {', '.join(sorted(declared))}"
+            )
+        default = declared[name]
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise UserError(f"var {name} must be a non-negative number, got {value!r}")
+        elif not isinstance(value, str) or not value:
+            raise UserError(f"var {name} must be a non-empty string, got {value!r}")
+    return given
+
+
+def run_dbt(
+    command: list[str], settings: Settings, dbt_vars: dict[str, Any] | None = None
+) -> dbtRunnerResult:
+    """Invoke dbt in-process with the project's profiles and the chosen target."""
+    os.environ.setdefault("PGTZ", "UTC")
+    root = project_dir()
+    args = [
+        *command,
+        "--project-dir",
+        str(root),
+        "--profiles-dir",
+        str(root),
+        "--target",
+        settings.target,
+    ]
+    if dbt_vars:
+        args += ["--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip()]
+    return dbtRunner().invoke(args)

@@ -1,0 +1,182 @@
+"""Connections to the warehouse (DuckDB or PostgreSQL) and the loader-owned `raw` schema."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import psycopg2
+
+from greenstream.errors import UserError
+from greenstream.settings import Settings
+
+# The loader owns `raw`: every field as the text that was read, plus lineage.
+RAW_DDL = (
+    "create schema if not exists raw",
+    """create table if not exists raw.meter_readings (
+        meter_id text,
+        "timestamp" text,
+        energy_value text,
+        energy_unit text,
+        _batch_id text not null,
+        _source_file text not null,
+        _source_line bigint not null,
+        _file_sha256 text not null,
+        _loaded_at timestamptz not null
+    )""",
+    """create table if not exists raw.rejected_rows (
+        _batch_id text not null,
+        _source_file text not null,
+        _source_line bigint not null,
+        raw_text text,
+        reason text not null,
+        _file_sha256 text not null,
+        _loaded_at timestamptz not null
+    )""",
+    """create table if not exists raw.meter_registry (
+        meter_id text,
+        neighbourhood text,
+        tariff text,
+        customer_key text,
+        valid_from text,
+        _batch_id text not null,
+        _source_file text not null,
+        _source_line bigint not null,
+        _file_sha256 text not null,
+        _loaded_at timestamptz not null
+    )""",
+    """create table if not exists raw.load_ledger (
+        batch_id text not null,
+        file_name text not null,
+        source_path text not null,
+        file_sha256 text not null,
+        file_kind text not null,
+        status text not null,
+        records bigint,
+        rows_landed bigint,
+        rows_rejected bigint,
+        column_mapping text,
+        ignored_columns text,
+        error text,
+        attempts integer not null,
+        started_at timestamptz not null,
+        finished_at timestamptz not null,
+        duration_seconds double precision not null
+    )""",
+)
+
+
+class Warehouse:
+    """A thin, engine-neutral wrapper over one DuckDB or PostgreSQL connection."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.target = settings.target
+        self._duck: duckdb.DuckDBPyConnection | None = None
+        self._pg: Any = None
+        if self.target == "duckdb":
+            self._duck = _connect_duckdb(settings)
+        else:
+            self._pg = _connect_postgres()
+
+    @property
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        assert self._duck is not None, "not a DuckDB warehouse"
+        return self._duck
+
+    @property
+    def pg(self) -> Any:
+        assert self._pg is not None, "not a PostgreSQL warehouse"
+        return self._pg
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        if self._duck is not None:
+            self._duck.execute(sql, params)
+        else:
+            with self._pg.cursor() as cursor:
+                cursor.execute(_pg_params(sql), params)
+
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        if self._duck is not None:
+            return self._duck.execute(sql, params).fetchall()
+        with self._pg.cursor() as cursor:
+            cursor.execute(_pg_params(sql), params)
+            return list(cursor.fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all."""
+        if self._duck is not None:
+            self._duck.execute("begin transaction")
+            try:
+                yield
+            except BaseException:
+                self._duck.execute("rollback")
+                raise
+            self._duck.execute("commit")
+        else:
+            try:
+                yield
+            except BaseException:
+                self._pg.rollback()
+                raise
+            self._pg.commit()
+
+    def ensure_raw_schema(self) -> None:
+        with self.transaction():
+            for statement in RAW_DDL:
+                self.execute(statement)
+
+    def close(self) -> None:
+        if self._duck is not None:
+            self._duck.close()
+        if self._pg is not None:
+            self._pg.close()
+
+
+def _pg_params(sql: str) -> str:
+    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+def _connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
+    path = settings.duckdb_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = duckdb.connect(str(path))
+    except duckdb.IOException as error:
+        raise UserError(
+            f"cannot open the DuckDB file {path}: {_first_line(error)}; "
+            "close the other program using it (a DuckDB CLI, a notebook) and try again"
+        ) from error
+    connection.execute("set TimeZone = 'UTC'")
+    return connection
+
+
+def _connect_postgres() -> Any:
+    host = os.environ.get("PGHOST", "127.0.0.1")
+    port = os.environ.get("PGPORT", "5432")
+    try:
+        connection = psycopg2.connect(
+            host=host,
+            port=port,
+            user=os.environ.get("PGUSER", "postgres"),
+            password=os.environ.get("PGPASSWORD", ""),
+            dbname=os.environ.get("PGDATABASE", "greenstream"),
+            connect_timeout=10,
+            options="-c TimeZone=UTC",
+        )
+    except psycopg2.OperationalError as error:
+        raise UserError(
+            f"cannot reach PostgreSQL at {host}:{port} ({_first_line(error)}); "
+            "start the server or set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE"
+        ) from error
+    return connection
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,164 @@
+"""Shared fixtures: one warehouse per test on DuckDB and on PostgreSQL.
+
+PostgreSQL comes from the PG* variables when PGHOST is set (CI starts a
+throwaway server and exports them); otherwise the suite starts its own
+throwaway server with scripts/throwaway-postgres.sh and stops it at the end.
+With CI=true a PostgreSQL that cannot be had fails the run, never skips it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GREENSTREAM = str(Path(sys.executable).with_name("greenstream"))
+PII_TEST_KEY = "test-key-not-a-secret"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Warehouse:
+    """A private warehouse for one test: its own DuckDB file or PostgreSQL database."""
+
+    target: str
+    env: dict[str, str]
+    root: Path
+    calls: list[str] = field(default_factory=list)
+
+    def cli(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real `greenstream` command against this warehouse."""
+        argv = [GREENSTREAM, *map(str, args)]
+        self.calls.append(shlex.join(argv))
+        result = subprocess.run(
+            argv, cwd=self.root, env=self.env, capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{shlex.join(argv)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout[-4000:]}\nstderr:\n{result.stderr[-4000:]}"
+            )
+        return result
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run one query on the warehouse and return every row."""
+        if self.target == "duckdb":
+            with duckdb.connect(self.env["GREENSTREAM_DUCKDB_PATH"]) as connection:
+                connection.execute("set TimeZone = 'UTC'")
+                return connection.execute(sql).fetchall()
+        with _pg_connect(self.env) as connection, connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = list(cursor.fetchall()) if cursor.description else []
+        connection.close()
+        return rows
+
+    def scalar(self, sql: str) -> Any:
+        rows = self.query(sql)
+        assert len(rows) == 1 and len(rows[0]) == 1, f"expected one value from {sql!r}: {rows}"
+        return rows[0][0]
+
+
+def _pg_connect(env: dict[str, str], dbname: str | None = None) -> Any:
+    return psycopg2.connect(
+        host=env["PGHOST"],
+        port=env["PGPORT"],
+        user=env["PGUSER"],
+        password=env.get("PGPASSWORD", ""),
+        dbname=dbname or env["PGDATABASE"],
+        options="-c TimeZone=UTC",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[dict[str, str] | None]:
+    """PG* variables of a reachable server, or None (a failure in CI)."""
+    if os.environ.get("PGHOST"):
+        yield {name: os.environ.get(name, "") for name in _PG_VARS}
+        return
+    script = ROOT / "scripts" / "throwaway-postgres.sh"
+    started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        reason = f"no PostgreSQL: {started.stderr.strip()}"
+        if IN_CI:
+            pytest.fail(reason)
+        yield None
+        return
+    exports = dict(
+        pair.split("=", 1) for pair in shlex.split(started.stdout.strip())[1:] if "=" in pair
+    )
+    try:
+        yield {name: exports.get(name, "") for name in _PG_VARS}
+    finally:
+        subprocess.run([str(script), "stop", exports["GREENSTREAM_PG_DIR"]], check=False)
+
+
+_PG_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+
+
+def make_warehouse(
+    target: str, tmp_path: Path, postgres: dict[str, str] | None
+) -> Iterator[Warehouse]:
+    """Create a private warehouse on `target`; drop it afterwards."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PG", "GREENSTREAM_", "DBT_"))
+    }
+    env.update(
+        GREENSTREAM_TARGET=target,
+        GREENSTREAM_DUCKDB_PATH=str(tmp_path / "warehouse.duckdb"),
+        GREENSTREAM_LAKE_DIR=str(tmp_path / "lake"),
+        GREENSTREAM_DEAD_LETTER_DIR=str(tmp_path / "dead_letter"),
+        GREENSTREAM_PII_KEY=PII_TEST_KEY,
+        DBT_TARGET_PATH=str(tmp_path / "dbt_target"),
+        DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        PGTZ="UTC",
+    )
+    database = None
+    if target == "postgres":
+        if postgres is None:
+            if IN_CI:
+                pytest.fail("PostgreSQL is required in CI")
+            pytest.skip("no PostgreSQL server available on this machine")
+        database = f"gs_test_{uuid.uuid4().hex[:12]}"
+        admin = _pg_connect(postgres)
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database {database}")
+        admin.close()
+        env.update(postgres, PGDATABASE=database)
+    try:
+        yield Warehouse(target=target, env=env, root=tmp_path)
+    finally:
+        if database is not None and postgres is not None:
+            admin = _pg_connect(postgres)
+            admin.autocommit = True
+            with admin.cursor() as cursor:
+                cursor.execute(f"drop database if exists {database} with (force)")
+            admin.close()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: dict[str, str] | None
+) -> Iterator[Warehouse]:
+    """A private, empty warehouse, once per engine."""
+    yield from make_warehouse(request.param, tmp_path, postgres_server)
+
+
+@pytest.fixture
+def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    """A private, empty DuckDB warehouse for DuckDB-only behaviour (Parquet exports)."""
+    yield from make_warehouse("duckdb", tmp_path, None)
