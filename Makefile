@@ -33,12 +33,12 @@ lint: install
 	$(BIN)/ruff check loaders tests benchmarks
 	$(BIN)/ruff format --check loaders tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/sqlfluff lint models macros tests snapshots
+	$(BIN)/sqlfluff lint models tests/singular snapshots
 
 format: install
 	$(BIN)/ruff format loaders tests benchmarks
 	$(BIN)/ruff check --fix loaders tests benchmarks
-	$(BIN)/sqlfluff fix models macros tests snapshots
+	$(BIN)/sqlfluff fix models tests/singular snapshots
 
 docs: install
 	$(BIN)/dbt docs generate
