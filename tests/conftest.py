@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,7 @@ def postgres_server() -> Iterator[dict[str, str] | None]:
 _PG_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 
 
+@contextmanager
 def make_warehouse(
     target: str, tmp_path: Path, postgres: dict[str, str] | None
 ) -> Iterator[Warehouse]:
@@ -155,10 +157,12 @@ def warehouse(
     request: pytest.FixtureRequest, tmp_path: Path, postgres_server: dict[str, str] | None
 ) -> Iterator[Warehouse]:
     """A private, empty warehouse, once per engine."""
-    yield from make_warehouse(request.param, tmp_path, postgres_server)
+    with make_warehouse(request.param, tmp_path, postgres_server) as private:
+        yield private
 
 
 @pytest.fixture
 def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     """A private, empty DuckDB warehouse for DuckDB-only behaviour (Parquet exports)."""
-    yield from make_warehouse("duckdb", tmp_path, None)
+    with make_warehouse("duckdb", tmp_path, None) as private:
+        yield private
