@@ -75,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="one reading file per day, per hour, or one for the whole batch",
     )
     generate.add_argument("--out", type=Path, required=True, help="output folder")
+    generate.add_argument(
+        "--fault-rate",
+        type=float,
+        default=1.0,
+        help="multiplier for every fault rate (default 1.0; 0 writes clean data)",
+    )
+    generate.add_argument(
+        "--rate",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help="rate of one fault kind, e.g. stuck=0.01 or missing_value=0.05 (repeatable; "
+        "an unknown kind lists them all; OUT/manifest.json records every rate used)",
+    )
     return parser
 
 
