@@ -1,0 +1,141 @@
+{%- set statuses = [
+    'missing_meter_id',
+    'invalid_timestamp',
+    'off_grid_timestamp',
+    'missing_value',
+    'invalid_value',
+    'invalid_unit',
+    'duplicate',
+    'duplicate_conflict',
+    'negative_value',
+    'valid',
+] %}
+
+with
+
+meter_readings as (
+
+    select * from {{ ref('meter_readings') }}
+
+),
+
+rejected_rows as (
+
+    select * from {{ ref('stg_raw__rejected_rows') }}
+
+),
+
+load_ledger as (
+
+    select * from {{ ref('stg_raw__load_ledger') }}
+
+),
+
+ledger_files as (
+
+    select
+        batch_id,
+        file_name,
+        file_sha256,
+        records,
+        finished_at
+    from load_ledger
+    where file_kind = 'readings' and status = 'loaded'
+
+),
+
+registry_batches as (
+
+    select distinct batch_id
+    from load_ledger
+    where file_kind = 'registry'
+
+),
+
+landed_per_batch as (
+
+    select
+        _batch_id as batch_id,
+        min(_source_file) as source_file,
+        min(_file_sha256) as file_sha256,
+        min(_loaded_at) as loaded_at,
+        count(*) as rows_landed,
+        {%- for status in statuses %}
+        sum(case when status = '{{ status }}' then 1 else 0 end) as rows_{{ status }},
+        {%- endfor %}
+        sum(case when is_out_of_bounds then 1 else 0 end) as rows_out_of_bounds,
+        count(distinct meter_id) as meters,
+        min(reading_ts) as first_reading_ts,
+        max(reading_ts) as last_reading_ts
+    from meter_readings
+    group by _batch_id
+
+),
+
+-- rejected lines of registry files belong to no readings file
+rejected_per_batch as (
+
+    select
+        rejected_rows._batch_id as batch_id,
+        min(rejected_rows._source_file) as source_file,
+        min(rejected_rows._file_sha256) as file_sha256,
+        min(rejected_rows._loaded_at) as loaded_at,
+        count(*) as rows_rejected
+    from rejected_rows
+    left join registry_batches
+        on rejected_rows._batch_id = registry_batches.batch_id
+    where registry_batches.batch_id is null
+    group by rejected_rows._batch_id
+
+),
+
+batches as (
+
+    select batch_id from ledger_files
+    union
+    select batch_id from landed_per_batch
+    union
+    select batch_id from rejected_per_batch
+
+),
+
+final as (
+
+    select
+        cast(batches.batch_id as text) as batch_id,
+        cast(coalesce(
+            landed_per_batch.source_file,
+            rejected_per_batch.source_file,
+            ledger_files.file_name
+        ) as text) as source_file,
+        cast(coalesce(
+            landed_per_batch.file_sha256,
+            rejected_per_batch.file_sha256,
+            ledger_files.file_sha256
+        ) as text) as file_sha256,
+        cast(coalesce(
+            landed_per_batch.loaded_at,
+            rejected_per_batch.loaded_at,
+            ledger_files.finished_at
+        ) as timestamp with time zone) as loaded_at,
+        cast(ledger_files.records as bigint) as records,
+        cast(coalesce(landed_per_batch.rows_landed, 0) as bigint) as rows_landed,
+        cast(coalesce(rejected_per_batch.rows_rejected, 0) as bigint) as rows_rejected,
+        {%- for status in statuses %}
+        cast(coalesce(landed_per_batch.rows_{{ status }}, 0) as bigint) as rows_{{ status }},
+        {%- endfor %}
+        cast(coalesce(landed_per_batch.rows_out_of_bounds, 0) as bigint) as rows_out_of_bounds,
+        cast(coalesce(landed_per_batch.meters, 0) as bigint) as meters,
+        cast(landed_per_batch.first_reading_ts as timestamp with time zone) as first_reading_ts,
+        cast(landed_per_batch.last_reading_ts as timestamp with time zone) as last_reading_ts
+    from batches
+    left join landed_per_batch
+        on batches.batch_id = landed_per_batch.batch_id
+    left join rejected_per_batch
+        on batches.batch_id = rejected_per_batch.batch_id
+    left join ledger_files
+        on batches.batch_id = ledger_files.batch_id
+
+)
+
+select * from final

@@ -1,0 +1,148 @@
+with
+
+slots as (
+
+    select * from {{ ref('int_meter_slots_peak_flagged') }}
+
+),
+
+-- SPEC §8: measured, valid, in-bounds readings only
+usable_slots as (
+
+    select * from slots
+    where source = 'measured' and not is_out_of_bounds
+
+),
+
+meter_slots_ranked as (
+
+    select
+        meter_id,
+        neighbourhood,
+        local_date,
+        slot_start,
+        {{ round_half_away('kw', 6) }} as peak_kw,
+        row_number() over (
+            partition by meter_id, local_date
+            order by {{ round_half_away('kw', 6) }} desc, slot_start asc
+        ) as peak_rank
+    from usable_slots
+
+),
+
+meter_day_energy as (
+
+    select
+        meter_id,
+        local_date,
+        sum(case when is_peak then kwh else 0 end) as peak_kwh,
+        sum(case when is_peak then 0 else kwh end) as off_peak_kwh
+    from usable_slots
+    group by meter_id, local_date
+
+),
+
+meter_days as (
+
+    select
+        'meter_day' as grain,
+        meter_slots_ranked.meter_id,
+        meter_slots_ranked.neighbourhood,
+        meter_slots_ranked.local_date,
+        meter_slots_ranked.peak_kw,
+        meter_slots_ranked.slot_start as peak_slot_start,
+        meter_day_energy.peak_kwh,
+        meter_day_energy.off_peak_kwh
+    from meter_slots_ranked
+    inner join meter_day_energy
+        on
+            meter_slots_ranked.meter_id = meter_day_energy.meter_id
+            and meter_slots_ranked.local_date = meter_day_energy.local_date
+    where meter_slots_ranked.peak_rank = 1
+
+),
+
+-- one row per neighbourhood slot: the sum of its meters' kW at that slot
+neighbourhood_slots as (
+
+    select
+        neighbourhood,
+        local_date,
+        slot_start,
+        is_peak,
+        {{ round_half_away('sum(kw)', 6) }} as kw,
+        sum(kwh) as kwh
+    from usable_slots
+    where neighbourhood is not null
+    group by neighbourhood, local_date, slot_start, is_peak
+
+),
+
+neighbourhood_slots_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by neighbourhood, local_date
+            order by kw desc, slot_start asc
+        ) as peak_rank
+    from neighbourhood_slots
+
+),
+
+neighbourhood_day_energy as (
+
+    select
+        neighbourhood,
+        local_date,
+        sum(case when is_peak then kwh else 0 end) as peak_kwh,
+        sum(case when is_peak then 0 else kwh end) as off_peak_kwh
+    from neighbourhood_slots
+    group by neighbourhood, local_date
+
+),
+
+neighbourhood_days as (
+
+    select
+        'neighbourhood_day' as grain,
+        cast(null as text) as meter_id,
+        neighbourhood_slots_ranked.neighbourhood,
+        neighbourhood_slots_ranked.local_date,
+        neighbourhood_slots_ranked.kw as peak_kw,
+        neighbourhood_slots_ranked.slot_start as peak_slot_start,
+        neighbourhood_day_energy.peak_kwh,
+        neighbourhood_day_energy.off_peak_kwh
+    from neighbourhood_slots_ranked
+    inner join neighbourhood_day_energy
+        on
+            neighbourhood_slots_ranked.neighbourhood = neighbourhood_day_energy.neighbourhood
+            and neighbourhood_slots_ranked.local_date = neighbourhood_day_energy.local_date
+    where neighbourhood_slots_ranked.peak_rank = 1
+
+),
+
+both_grains as (
+
+    select * from meter_days
+    union all
+    select * from neighbourhood_days
+
+),
+
+final as (
+
+    select
+        cast(grain as text) as grain,
+        cast(meter_id as text) as meter_id,
+        cast(neighbourhood as text) as neighbourhood,
+        cast(local_date as date) as local_date,
+        cast(peak_kw as double precision) as peak_kw,
+        cast(peak_slot_start as timestamp with time zone) as peak_slot_start,
+        cast({{ round_half_away('peak_kwh', 6) }} as numeric(18, 6)) as peak_kwh,
+        cast({{ round_half_away('off_peak_kwh', 6) }} as numeric(18, 6)) as off_peak_kwh
+    from both_grains
+
+)
+
+select * from final
