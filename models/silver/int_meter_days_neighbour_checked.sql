@@ -1,0 +1,225 @@
+with
+
+meter_days as (
+
+    select * from {{ ref('int_meter_days_spanned') }}
+
+),
+
+hourly_profiles as (
+
+    select * from {{ ref('int_meter_hours_profiled') }}
+
+),
+
+registry_versions as (
+
+    select * from {{ ref('int_meter_registry_versions') }}
+
+),
+
+-- the neighbourhood of each meter-day as the registry stood on that date
+located_days as (
+
+    select
+        meter_days.meter_id,
+        meter_days.local_date,
+        registry_versions.neighbourhood
+    from meter_days
+    left join registry_versions
+        on
+            meter_days.meter_id = registry_versions.meter_id
+            and meter_days.local_date >= registry_versions.valid_from_date
+            and meter_days.local_date < registry_versions.valid_to_date
+
+),
+
+located_hours as (
+
+    select
+        hourly_profiles.meter_id,
+        located_days.neighbourhood,
+        hourly_profiles.local_hour,
+        hourly_profiles.mean_kw,
+        hourly_profiles.local_date
+    from hourly_profiles
+    inner join located_days
+        on
+            hourly_profiles.meter_id = located_days.meter_id
+            and hourly_profiles.local_date = located_days.local_date
+    where located_days.neighbourhood is not null
+
+),
+
+neighbourhood_hours as (
+
+    select
+        neighbourhood,
+        local_date,
+        local_hour,
+        sum(mean_kw) as sum_mean_kw,
+        count(*) as meters
+    from located_hours
+    group by neighbourhood, local_date, local_hour
+
+),
+
+neighbourhood_days as (
+
+    select
+        neighbourhood,
+        local_date,
+        count(distinct meter_id) as meters_measured
+    from located_hours
+    group by neighbourhood, local_date
+
+),
+
+measured_days as (
+
+    select distinct
+        meter_id,
+        local_date
+    from hourly_profiles
+
+),
+
+-- the neighbourhood profile leaves the meter out: the other meters' hourly means are
+-- the neighbourhood's sum and count minus the meter's own
+paired_hours as (
+
+    select
+        located_hours.meter_id,
+        located_hours.local_date,
+        located_hours.mean_kw as own_kw,
+        {{ round_kw(
+            '(neighbourhood_hours.sum_mean_kw - located_hours.mean_kw)'
+            ~ ' / (neighbourhood_hours.meters - 1)'
+        ) }} as neighbour_kw
+    from located_hours
+    inner join neighbourhood_hours
+        on
+            located_hours.neighbourhood = neighbourhood_hours.neighbourhood
+            and located_hours.local_date = neighbourhood_hours.local_date
+            and located_hours.local_hour = neighbourhood_hours.local_hour
+    where neighbourhood_hours.meters > 1
+
+),
+
+-- two-pass Pearson correlation: means first, then sums of centred products
+centred_hours as (
+
+    select
+        meter_id,
+        local_date,
+        own_kw,
+        neighbour_kw,
+        own_kw - avg(own_kw) over (partition by meter_id, local_date) as own_deviation,
+        neighbour_kw
+        - avg(neighbour_kw) over (partition by meter_id, local_date) as neighbour_deviation
+    from paired_hours
+
+),
+
+pair_statistics as (
+
+    select
+        meter_id,
+        local_date,
+        count(*) as paired_hours,
+        min(own_kw) < max(own_kw) as is_own_varying,
+        min(neighbour_kw) < max(neighbour_kw) as is_neighbour_varying,
+        greatest(max(abs(own_kw)), max(abs(neighbour_kw))) as max_abs_kw,
+        sum(own_deviation * neighbour_deviation) as sum_cross_deviation,
+        sum(own_deviation * own_deviation) as sum_own_squares,
+        sum(neighbour_deviation * neighbour_deviation) as sum_neighbour_squares
+    from centred_hours
+    group by meter_id, local_date
+
+),
+
+checked as (
+
+    select
+        located_days.meter_id,
+        located_days.local_date,
+        located_days.neighbourhood,
+        cast(
+            case
+                when located_days.neighbourhood is null then 0
+                else
+                    coalesce(neighbourhood_days.meters_measured, 0)
+                    - case when measured_days.meter_id is not null then 1 else 0 end
+            end as integer
+        ) as other_meters,
+        cast(coalesce(pair_statistics.paired_hours, 0) as integer) as paired_hours,
+        pair_statistics.is_own_varying,
+        pair_statistics.is_neighbour_varying,
+        pair_statistics.max_abs_kw,
+        pair_statistics.sum_cross_deviation,
+        pair_statistics.sum_own_squares,
+        pair_statistics.sum_neighbour_squares
+    from located_days
+    left join neighbourhood_days
+        on
+            located_days.neighbourhood = neighbourhood_days.neighbourhood
+            and located_days.local_date = neighbourhood_days.local_date
+    left join measured_days
+        on
+            located_days.meter_id = measured_days.meter_id
+            and located_days.local_date = measured_days.local_date
+    left join pair_statistics
+        on
+            located_days.meter_id = pair_statistics.meter_id
+            and located_days.local_date = pair_statistics.local_date
+
+),
+
+evaluated as (
+
+    select
+        *,
+        coalesce(
+            neighbourhood is not null
+            and other_meters >= {{ var('neighbour_min_meters') }}
+            and paired_hours >= {{ var('neighbour_min_hours') }}
+            and is_own_varying
+            and is_neighbour_varying
+            and max_abs_kw < 1e100,
+            false
+        ) as is_evaluated
+    from checked
+
+),
+
+correlated as (
+
+    select
+        *,
+        case
+            when is_evaluated
+                then cast({{ round_half_away(
+                    'sum_cross_deviation / nullif(sqrt(sum_own_squares * sum_neighbour_squares), 0)', 6
+                ) }} as double precision)
+        end as neighbour_correlation
+    from evaluated
+
+),
+
+final as (
+
+    select
+        meter_id,
+        neighbourhood,
+        other_meters,
+        paired_hours,
+        neighbour_correlation,
+        coalesce(
+            neighbour_correlation < {{ var('neighbour_min_correlation') }}, false
+        ) as is_neighbour_mismatch,
+        local_date
+    from correlated
+
+)
+
+select * from final
