@@ -385,21 +385,28 @@ def test_duplicates_and_late_rows_are_delivered_as_stated(
     demo: GeneratedDataset, demo_readings: dict[str, list[Reading]]
 ) -> None:
     rows = manifest_of(demo)["rows"]
+    last_file = f"readings/{demo.reading_files[-1].name}"
     for row in rows:
         if row["kind"] not in ("duplicate", "duplicate_conflict", "late_arrival"):
             continue
         same_slot = [r for r in demo_readings[row["meter_id"]] if r.slot == iso(row["slot"])]
+        where = (row["file"], row["line"])
         slot_file = f"readings/readings_{row['slot'][:10]}.csv"
         if row["kind"] == "late_arrival":
             assert len(same_slot) == 1
-            assert same_slot[0].line.file > slot_file
+            assert row["file"] > slot_file or row["file"] == slot_file == last_file
             continue
         assert len(same_slot) == 2
         kws = {r.kw for r in same_slot}
         assert len(kws) == (1 if row["kind"] == "duplicate" else 2)
-        files = sorted(r.line.file for r in same_slot)
-        assert files[0] == slot_file
-        assert (files[1] > files[0]) == row["delivered_later"]
+        (original,) = [r.line for r in same_slot if (r.line.file, r.line.number) != where]
+        assert original.file == slot_file
+        if not row["delivered_later"]:
+            assert where == (original.file, original.number + 1)
+        elif original.file == last_file:  # no later file: re-delivered at its end
+            assert row["file"] == last_file and row["line"] > original.number + 1
+        else:
+            assert row["file"] > original.file
     assert {row["delivered_later"] for row in rows if row["kind"] == "duplicate"} == {True, False}
 
 

@@ -547,38 +547,54 @@ def _place_rows(
     ordinary: Ints,
     taken: dict[int, list[tuple[int, int]]],
 ) -> None:
+    """Draw candidates in bulk (fast for many meters), keep those whose slot is free."""
     half_slot_s = grid.interval * 30
-    evening = range(17 * 60 // grid.interval, 21 * 60 // grid.interval)
-    if kind == "off_grid" and half_slot_s - 15 < TOLERANCE_SECONDS + 15:
+    evening = np.arange(17 * 60 // grid.interval, 21 * 60 // grid.interval)
+    seconds_range = {
+        "off_grid": (TOLERANCE_SECONDS + 15, half_slot_s - 15),
+        "jitter": (1, min(45, half_slot_s - 1)),
+    }.get(kind, (0, 0))
+    if seconds_range[0] > seconds_range[1]:
         wanted = 0  # with slots this short no timestamp is more than 60 s from one
+    tokens = _TOKENS.get(kind, ("",))
     placed = 0
-    for _ in range(wanted * 20 if len(ordinary) else 0):
+    for _ in range(10 if len(ordinary) else 0):
         if placed == wanted:
             break
-        meter = int(ordinary[rng.integers(len(ordinary))])
+        size = 2 * (wanted - placed) + 8
+        meters = ordinary[rng.integers(len(ordinary), size=size)]
         if kind == "spike" and len(evening):  # at the evening peak, like a real overload
-            slot = int(rng.integers(grid.days)) * grid.per_day + int(rng.choice(evening))
+            days = rng.integers(grid.days, size=size)
+            slots = days * grid.per_day + evening[rng.integers(len(evening), size=size)]
         else:
-            slot = int(rng.integers(grid.slots))
-        if not _claim(taken, meter, slot, slot + 1):
-            continue
-        # half of the duplicates are re-delivered in the next file
-        redelivered = kind in ("duplicate", "duplicate_conflict") and placed % 2 == 1
-        row = _Row(kind, meter, slot, later=kind == "late_arrival" or redelivered)
-        if kind in _TOKENS:
-            row.token = str(rng.choice(_TOKENS[kind]))
-        if kind == "off_grid":
-            seconds = int(rng.integers(TOLERANCE_SECONDS + 15, half_slot_s - 15 + 1))
-            row.offset_ms = seconds * 1000 * int(rng.choice((-1, 1)))
-        elif kind == "jitter":
-            seconds = int(rng.integers(1, min(45, half_slot_s - 1) + 1))
-            row.offset_ms = seconds * 1000 * int(rng.choice((-1, 1)))
-        elif kind == "spike":
-            row.kw = round(float(rng.uniform(MAX_KW + 0.5, 35.0)), 2)
-        elif kind == "negative":
-            row.kw = -round(float(rng.uniform(0.01, 1.5)), 3)
-        plan.rows.append(row)
-        placed += 1
+            slots = rng.integers(grid.slots, size=size)
+        token = rng.integers(len(tokens), size=size)
+        offset_ms = rng.integers(seconds_range[0], seconds_range[1] + 1, size=size) * 1000
+        offset_ms *= rng.choice(np.array([-1, 1]), size=size)
+        kw = {
+            "spike": np.round(rng.uniform(MAX_KW + 0.5, 35.0, size), 2),
+            "negative": -np.round(rng.uniform(0.01, 1.5, size), 3),
+        }.get(kind, np.zeros(size))
+        for i in range(size):
+            meter, slot = int(meters[i]), int(slots[i])
+            if placed == wanted:
+                break
+            if not _claim(taken, meter, slot, slot + 1):
+                continue
+            # half of the duplicates are re-delivered in the next file
+            redelivered = kind in ("duplicate", "duplicate_conflict") and placed % 2 == 1
+            plan.rows.append(
+                _Row(
+                    kind,
+                    meter,
+                    slot,
+                    token=tokens[token[i]],
+                    offset_ms=int(offset_ms[i]),
+                    kw=float(kw[i]),
+                    later=kind == "late_arrival" or redelivered,
+                )
+            )
+            placed += 1
     plan.counts[kind] = placed
 
 
