@@ -1,0 +1,73 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'meter_readings') }}
+
+),
+
+trimmed as (
+
+    select
+        _batch_id,
+        _source_file,
+        _source_line,
+        _file_sha256,
+        _loaded_at,
+        {{ trim_whitespace('meter_id') }} as meter_id,
+        {{ trim_whitespace('"timestamp"') }} as timestamp_text,
+        {{ trim_whitespace('energy_value') }} as energy_value_text,
+        {{ trim_whitespace('energy_unit') }} as energy_unit
+    from source
+
+),
+
+parsed as (
+
+    select
+        _batch_id,
+        _source_file,
+        _source_line,
+        _file_sha256,
+        _loaded_at,
+        timestamp_text,
+        energy_value_text,
+        nullif(meter_id, '') as meter_id,
+        nullif(energy_unit, '') as energy_unit,
+        {{ parse_timestamp_utc('timestamp_text') }} as reading_at,
+        {{ parse_decimal_number('energy_value_text') }} as energy_value_num,
+        {{ is_missing_token('energy_value_text') }} as is_energy_value_missing
+    from trimmed
+
+),
+
+flagged as (
+
+    select
+        *,
+        not is_energy_value_missing and energy_value_num is null as is_energy_value_invalid
+    from parsed
+
+),
+
+final as (
+
+    select
+        _batch_id,
+        _source_file,
+        _source_line,
+        _file_sha256,
+        _loaded_at,
+        meter_id,
+        timestamp_text,
+        reading_at,
+        energy_value_text,
+        energy_value_num,
+        is_energy_value_missing,
+        is_energy_value_invalid,
+        energy_unit
+    from flagged
+
+)
+
+select * from final
