@@ -60,9 +60,9 @@ landed_per_batch as (
         min(_file_sha256) as file_sha256,
         min(_loaded_at) as loaded_at,
         count(*) as rows_landed,
-        {%- for status in statuses %}
-        sum(case when status = '{{ status }}' then 1 else 0 end) as rows_{{ status }},
-        {%- endfor %}
+        {% for status in statuses %}
+            sum(case when status = '{{ status }}' then 1 else 0 end) as rows_{{ status }},
+        {% endfor %}
         sum(case when is_out_of_bounds then 1 else 0 end) as rows_out_of_bounds,
         count(distinct meter_id) as meters,
         min(reading_ts) as first_reading_ts,
@@ -121,9 +121,9 @@ final as (
         cast(ledger_files.records as bigint) as records,
         cast(coalesce(landed_per_batch.rows_landed, 0) as bigint) as rows_landed,
         cast(coalesce(rejected_per_batch.rows_rejected, 0) as bigint) as rows_rejected,
-        {%- for status in statuses %}
-        cast(coalesce(landed_per_batch.rows_{{ status }}, 0) as bigint) as rows_{{ status }},
-        {%- endfor %}
+        {% for status in statuses %}
+            cast(coalesce(landed_per_batch.rows_{{ status }}, 0) as bigint) as rows_{{ status }},
+        {% endfor %}
         cast(coalesce(landed_per_batch.rows_out_of_bounds, 0) as bigint) as rows_out_of_bounds,
         cast(coalesce(landed_per_batch.meters, 0) as bigint) as meters,
         cast(landed_per_batch.first_reading_ts as timestamp with time zone) as first_reading_ts,

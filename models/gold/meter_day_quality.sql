@@ -66,13 +66,13 @@ meter_days as (
         slots_per_day.measured_slots,
         slots_per_day.interpolated_slots,
         slots_per_day.missing_slots,
+        slots_per_day.has_stuck,
+        slots_per_day.has_near_zero,
+        neighbour_checks.neighbour_correlation,
         coalesce(readings_per_day.invalid_readings, 0) as invalid_readings,
         coalesce(readings_per_day.has_unit_conversion, false) as has_unit_conversion,
         coalesce(readings_per_day.has_out_of_bounds, false) as has_out_of_bounds,
-        slots_per_day.has_stuck,
-        slots_per_day.has_near_zero,
-        coalesce(neighbour_checks.is_neighbour_mismatch, false) as has_neighbour_mismatch,
-        neighbour_checks.neighbour_correlation
+        coalesce(neighbour_checks.is_neighbour_mismatch, false) as has_neighbour_mismatch
     from slots_per_day
     left join readings_per_day
         on

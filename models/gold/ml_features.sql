@@ -44,12 +44,12 @@ final as (
         cast(slots.neighbourhood as text) as neighbourhood,
         cast(slots.slot_start as timestamp with time zone) as slot_start,
         cast(slots.local_ts as timestamp) as local_ts,
-        cast(slots.local_hour as integer) as hour,
+        cast(slots.local_hour as integer) as hour,  -- noqa: RF04
         cast(slots.iso_weekday as integer) as iso_weekday,
-        slots.is_weekend,
-        slots.is_peak,
+        cast(slots.is_weekend as boolean) as is_weekend,
+        cast(slots.is_peak as boolean) as is_peak,
         cast(slots.kw as double precision) as kw,
-        slots.source = 'interpolated' as is_estimated,
+        cast(slots.source = 'interpolated' as boolean) as is_estimated,
         cast(slots.local_date as date) as local_date
     from gold_days
     inner join slots
