@@ -7,9 +7,15 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg2
 
 from greenstream.errors import UserError
-from greenstream.settings import TARGETS
+from greenstream.load import Loader, LoadOptions, discover, parse_mapping
+from greenstream.settings import TARGETS, Settings
+from greenstream.warehouse import Warehouse
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
@@ -51,9 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target(run)
     run.add_argument("--registry", type=Path, help="meter registry CSV to land")
     run.add_argument("--vars", help="YAML mapping of dbt vars")
-    run.add_argument(
-        "--map", action="append", default=[], metavar="STD=SRC", help="as for load"
-    )
+    run.add_argument("--map", action="append", default=[], metavar="STD=SRC", help="as for load")
     run.add_argument("--unit", help="as for load")
     run.add_argument("paths", nargs="+", type=Path, help="CSV files or folders")
 
@@ -105,7 +109,89 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    raise NotImplementedError(args.verb)
+    if args.verb == "generate":
+        from greenstream import generate  # numpy is only needed here
+
+        print(generate.run_from_args(args).describe())
+        return 0
+    settings = _settings(args.target)
+    if args.verb == "load":
+        return _load(args, settings)
+    from greenstream.transform import parse_vars  # dbt is slow to import: only when building
+
+    if args.verb == "build":
+        return _build(settings, parse_vars(args.vars), args.full_refresh, args.select)
+    dbt_vars = parse_vars(args.vars)  # run: check the vars before loading anything
+    loaded = _load(args, settings)
+    built = _build(settings, dbt_vars, full_refresh=False, select=None)
+    return max(loaded, built)
+
+
+def _settings(target: str | None) -> Settings:
+    try:
+        return Settings.from_env(target)
+    except ValueError as error:
+        raise UserError(f"{error} (check GREENSTREAM_TARGET)") from None
+
+
+def _load(args: argparse.Namespace, settings: Settings) -> int:
+    """`load`: exit 0 when every file landed or was already loaded, 1 when some file went
+    to the dead letter."""
+    options = LoadOptions(mapping=parse_mapping(args.map, args.unit), unit=args.unit)
+    readings = discover(args.paths)
+    registry: Path | None = args.registry
+    if registry is not None and not registry.is_file():
+        raise UserError(f"--registry {registry} is not a file; give the registry CSV")
+    if not readings and registry is None:
+        raise UserError("nothing to load: give CSV files or folders, or --registry FILE")
+    warehouse = _open(settings)
+    try:
+        loader = Loader(warehouse, settings, options)
+        try:
+            summary = loader.load(readings, registry)
+        finally:
+            loader.close()
+    finally:
+        warehouse.close()
+    return 1 if summary.count("dead_letter") else 0
+
+
+def _build(
+    settings: Settings, dbt_vars: dict[str, Any], full_refresh: bool, select: list[str] | None
+) -> int:
+    """`build`: dbt build (seeds, snapshots, models, tests); 1 when dbt reports errors."""
+    from greenstream.transform import run_dbt
+
+    _open(settings).close()  # a clear one-line error when the warehouse is unreachable
+    command = ["build"]
+    if full_refresh:
+        command.append("--full-refresh")
+    if select:
+        command += ["--select", *select]
+    result = run_dbt(command, settings, dbt_vars)
+    if result.success:
+        return 0
+    if result.exception is not None:
+        first = str(result.exception).strip().splitlines() or [type(result.exception).__name__]
+        print(f"greenstream: error: dbt could not run: {first[0]}", file=sys.stderr)
+    else:
+        print("greenstream: error: dbt build reported errors (see above)", file=sys.stderr)
+    return 1
+
+
+def _open(settings: Settings) -> Warehouse:
+    """Connect and make sure the raw schema exists (one-line errors)."""
+    warehouse = Warehouse(settings)
+    try:
+        warehouse.ensure_raw_schema()
+    except (duckdb.Error, psycopg2.Error) as error:
+        warehouse.close()
+        first = str(error).strip().splitlines()[0]
+        raise UserError(
+            f"cannot create the raw schema on {settings.target}: {first}; "
+            "check that the user may create schemas and tables"
+        ) from None
+    return warehouse
 
 
 if __name__ == "__main__":

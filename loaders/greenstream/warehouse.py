@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import psycopg2
+import psycopg2.errors
 
 from greenstream.errors import UserError
 from greenstream.settings import Settings
@@ -113,17 +115,31 @@ class Warehouse:
             self._duck.execute("begin transaction")
             try:
                 yield
+                self._duck.execute("commit")
             except BaseException:
-                self._duck.execute("rollback")
+                with suppress(duckdb.Error):  # already rolled back by a failed commit
+                    self._duck.execute("rollback")
                 raise
-            self._duck.execute("commit")
         else:
             try:
                 yield
+                self._pg.commit()
             except BaseException:
-                self._pg.rollback()
+                with suppress(psycopg2.Error):  # a lost connection has nothing to roll back
+                    self._pg.rollback()
                 raise
-            self._pg.commit()
+
+    def copy_in(self, table: str, columns: Sequence[str], csv_path: Path) -> None:
+        """PostgreSQL: COPY a headerless CSV file (empty unquoted field = NULL) into `table`."""
+        with self._pg.cursor() as cursor, csv_path.open("r", encoding="utf-8", newline="") as data:
+            cursor.copy_expert(
+                f"copy {table} ({', '.join(columns)}) from stdin with (format csv)", data
+            )
+
+    def reconnect(self) -> None:
+        """After a lost PostgreSQL connection: open a new one (DuckDB needs nothing)."""
+        if self._pg is not None and self._pg.closed:
+            self._pg = _connect_postgres()
 
     def ensure_raw_schema(self) -> None:
         with self.transaction():
@@ -135,6 +151,17 @@ class Warehouse:
             self._duck.close()
         if self._pg is not None:
             self._pg.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """Errors worth retrying: lock or I/O conflicts, lost connections, serialization failures."""
+    if isinstance(error, duckdb.TransactionException | duckdb.IOException):
+        return True
+    if isinstance(error, psycopg2.OperationalError | psycopg2.InterfaceError):
+        return True
+    return isinstance(
+        error, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected
+    )
 
 
 def _pg_params(sql: str) -> str:

@@ -1,0 +1,640 @@
+"""Landing CSV files in `raw`: readings and the meter registry, one transaction per file.
+
+Per file: SHA-256 of the bytes as stored; skipped when that hash already has a
+'loaded' ledger row; read with DuckDB's CSV reader (csvread.py); landed with the
+rejected records and the ledger row in one transaction, retried on transient
+warehouse errors; a file that cannot be read, lacks a required column or still
+fails goes to the dead-letter folder with a sidecar `<name>.error.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import duckdb.func
+
+from greenstream import csvread, pii
+from greenstream.csvread import FileRejected, sql_literal
+from greenstream.errors import UserError
+from greenstream.settings import Settings
+from greenstream.warehouse import Warehouse, is_transient
+
+READING_COLUMNS = ("meter_id", "timestamp", "energy_value", "energy_unit")
+REGISTRY_COLUMNS = ("meter_id", "neighbourhood", "tariff")
+REGISTRY_OPTIONAL = ("customer_id", "valid_from")
+PII_COLUMNS = ("customer_id", "customer_name", "address")
+LINEAGE = ("_batch_id", "_source_file", "_source_line", "_file_sha256", "_loaded_at")
+MAX_ATTEMPTS = 4  # the first try and 3 retries
+BACKOFF_SECONDS = 0.5  # before retry n: BACKOFF_SECONDS * 2**(n-1), plus up to 50% jitter
+CSV_SUFFIXES = (".csv", ".csv.gz")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to read reading files: source column per standard name, constant unit."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    unit: str | None = None
+    move: bool = False  # move (not copy) files sent to the dead letter
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file (mirrors its ledger row)."""
+
+    path: Path
+    kind: str
+    status: str  # loaded | skipped_duplicate | dead_letter
+    records: int | None
+    landed: int
+    rejected: int
+    seconds: float
+    attempts: int
+    error: str | None = None
+
+
+@dataclass
+class LoadSummary:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def landed(self) -> int:
+        return sum(outcome.landed for outcome in self.outcomes)
+
+    @property
+    def rejected(self) -> int:
+        return sum(outcome.rejected for outcome in self.outcomes)
+
+
+def parse_mapping(pairs: Sequence[str], unit: str | None) -> dict[str, str]:
+    """`--map STD=SRC` pairs as {standard name: source column}; one-line errors."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        standard, equals, source = pair.partition("=")
+        standard = standard.strip().lower()
+        if not equals or not source.strip():
+            raise UserError(f"--map {pair!r} is not STD=SRC; write it like --map meter_id=LCLid")
+        if standard not in READING_COLUMNS:
+            raise UserError(
+                f"--map {pair!r}: {standard!r} is not a standard column; "
+                f"use one of {', '.join(READING_COLUMNS)}"
+            )
+        if standard in mapping:
+            raise UserError(f"--map gives {standard} twice; give each standard column once")
+        mapping[standard] = source
+    if unit is not None and "energy_unit" in mapping:
+        raise UserError("give either --unit or --map energy_unit=SRC, not both")
+    if unit is not None and not unit.strip():
+        raise UserError("--unit is empty; give the unit of the energy values, like --unit kWh")
+    return mapping
+
+
+def discover(paths: Sequence[Path]) -> list[Path]:
+    """Files to load: the files given, and `*.csv`/`*.csv.gz` directly in folders given
+    (not in subfolders), in name order, each once."""
+    found: dict[Path, Path] = {}
+    for path in paths:
+        if not path.exists():
+            raise UserError(f"{path} does not exist; give existing CSV files or folders")
+        if path.is_dir():
+            files = [child for child in path.iterdir() if child.is_file() and _is_csv(child)]
+            if not files:
+                raise UserError(
+                    f"no *.csv or *.csv.gz files in {path} (subfolders are not searched); "
+                    "give the folder that holds the files"
+                )
+        else:
+            files = [path]
+        for file in files:
+            found.setdefault(file.resolve(), file)
+    return sorted(found.values(), key=lambda file: (file.name, str(file)))
+
+
+def _is_csv(path: Path) -> bool:
+    return path.name.lower().endswith(CSV_SUFFIXES)
+
+
+def backoff_seconds(attempt: int, jitter: float) -> float:
+    """Delay after failed attempt `attempt` (1-based); `jitter` in [0, 1)."""
+    base = BACKOFF_SECONDS * 2 ** (attempt - 1)
+    return float(base * (1 + 0.5 * jitter))
+
+
+class Landing:
+    """Writes a parsed file into `raw` inside the caller's transaction.
+
+    DuckDB target: inserts straight from the stage in the same connection.
+    PostgreSQL: DuckDB writes the rows to a CSV file, which is COPYed in.
+    """
+
+    def __init__(
+        self, warehouse: Warehouse, parser: duckdb.DuckDBPyConnection, scratch: Path
+    ) -> None:
+        self.warehouse = warehouse
+        self.parser = parser
+        self.scratch = scratch
+
+    def insert_readings(self, select_sql: str) -> None:
+        self._insert("raw.meter_readings", (*READING_COLUMNS, *LINEAGE), select_sql)
+
+    def insert_registry(self, select_sql: str) -> None:
+        columns = (*REGISTRY_COLUMNS, "customer_key", "valid_from", *LINEAGE)
+        self._insert("raw.meter_registry", columns, select_sql)
+
+    def insert_rejects(self, select_sql: str) -> None:
+        columns = (
+            "_batch_id",
+            "_source_file",
+            "_source_line",
+            "raw_text",
+            "reason",
+            "_file_sha256",
+            "_loaded_at",
+        )
+        self._insert("raw.rejected_rows", columns, select_sql)
+
+    def _insert(self, table: str, columns: Sequence[str], select_sql: str) -> None:
+        quoted = [f'"{column}"' for column in columns]
+        if self.warehouse.target == "duckdb":
+            self.warehouse.duckdb.execute(f"insert into {table} ({', '.join(quoted)}) {select_sql}")
+            return
+        out = self.scratch / f"{table}.csv"
+        self.parser.execute(
+            f"copy ({select_sql}) to {sql_literal(str(out))} (format csv, header false)"
+        )
+        self.warehouse.copy_in(table, quoted, out)
+        out.unlink()
+
+
+class _AlreadyLoaded(Exception):
+    """Another load landed the same file meanwhile."""
+
+
+@dataclass
+class _Prepared:
+    """A file read and checked, ready to land."""
+
+    path: Path
+    kind: str
+    sha256: str
+    parsed: csvread.ParsedFile
+    selects: dict[str, str]  # standard column -> SQL over the stage
+    mapping: dict[str, object]
+    ignored: list[str]
+
+
+class Loader:
+    """Lands files in the warehouse, one transaction per file, and reports progress."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        settings: Settings,
+        options: LoadOptions,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.warehouse = warehouse
+        self.settings = settings
+        self.options = options
+        self.sleep = sleep
+        self.jitter = jitter
+        self.progress = progress or _print_progress
+        self._key: bytes | None = None
+        self._scratch = tempfile.TemporaryDirectory(prefix="greenstream-")
+        self._owns_parser = warehouse.target != "duckdb"
+        if not self._owns_parser:
+            self.parser = warehouse.duckdb
+        else:
+            self.parser = duckdb.connect()
+            self.parser.execute("set TimeZone = 'UTC'")
+        self.parser.create_function(
+            "gs_customer_key",
+            self._customer_key,
+            ["varchar"],
+            "varchar",
+            null_handling=duckdb.func.SPECIAL,
+        )
+        self.landing = Landing(warehouse, self.parser, Path(self._scratch.name))
+
+    def close(self) -> None:
+        csvread.drop_stage(self.parser)
+        self.parser.remove_function("gs_customer_key")
+        if self._owns_parser:
+            self.parser.close()
+        self._scratch.cleanup()
+
+    def load(self, readings: Sequence[Path], registry: Path | None = None) -> LoadSummary:
+        """Land the registry (first) and the reading files, in the order given."""
+        summary = LoadSummary()
+        work = [(registry, "registry")] if registry is not None else []
+        work += [(path, "readings") for path in readings]
+        started = time.perf_counter()
+        for number, (path, kind) in enumerate(work, start=1):
+            outcome = self.load_file(path, kind)
+            summary.outcomes.append(outcome)
+            elapsed = time.perf_counter() - started
+            self.progress(
+                f"[{number}/{len(work)}] {path.name}: {_describe(outcome)}; "
+                f"total {summary.landed:,} rows in {elapsed:.1f} s "
+                f"({summary.landed / max(elapsed, 1e-9):,.0f} rows/s)"
+            )
+        self.progress(
+            f"done: {summary.count('loaded')} loaded, {summary.count('skipped_duplicate')} "
+            f"skipped (already loaded), {summary.count('dead_letter')} to the dead letter "
+            f"({self.settings.dead_letter_dir}); {summary.landed:,} rows landed, "
+            f"{summary.rejected:,} rejected"
+        )
+        return summary
+
+    def load_file(self, path: Path, kind: str) -> FileOutcome:
+        """Land one file ('readings' or 'registry') and write its ledger row."""
+        started_at = _now()
+        clock = time.perf_counter()
+        try:
+            stored = csvread.read_bytes(path)
+        except OSError as error:
+            return self._dead_letter(
+                path, kind, "", f"cannot read the file ({error})", 0, started_at, clock
+            )
+        sha256 = hashlib.sha256(stored).hexdigest()
+        if self._already_loaded(sha256, kind):
+            return self._skipped(path, kind, sha256, started_at, clock)
+        try:
+            prepared = self._prepare(path, kind, stored, sha256)
+        except FileRejected as error:
+            return self._dead_letter(path, kind, sha256, str(error), 0, started_at, clock)
+        try:
+            return self._land(prepared, started_at, clock)
+        finally:
+            csvread.drop_stage(self.parser)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _prepare(self, path: Path, kind: str, stored: bytes, sha256: str) -> _Prepared:
+        data = csvread.decompress(path, stored)
+        header = csvread.parse_header(data)
+        keys = [name.strip().lower() for name in header]
+        if kind == "readings":
+            wanted = {
+                column: self.options.mapping.get(column, column)
+                for column in READING_COLUMNS
+                if not (column == "energy_unit" and self.options.unit is not None)
+            }
+            found = _find_columns(header, keys, wanted, required=list(wanted))
+            selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
+            mapping: dict[str, object] = {"columns": {c: header[i] for c, i in found.items()}}
+            if self.options.unit is not None:
+                selects["energy_unit"] = sql_literal(self.options.unit)
+                mapping["constants"] = {"energy_unit": self.options.unit}
+            redact = None
+        else:
+            wanted = {column: column for column in (*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL)}
+            found = _find_columns(header, keys, wanted, required=REGISTRY_COLUMNS)
+            selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
+            selects["customer_key"] = (
+                f"gs_customer_key(c{found['customer_id']})" if "customer_id" in found else "null"
+            )
+            selects.pop("customer_id", None)
+            selects.setdefault("valid_from", "null")
+            mapping = {"columns": {c: header[i] for c, i in found.items()}}
+            has_pii = any(column in keys for column in PII_COLUMNS)
+            redact = self._redact if has_pii else None
+        used = set(found.values())
+        ignored = [name for index, name in enumerate(header) if index not in used]
+        parsed = csvread.read_csv(self.parser, path, data, header, redact=redact)
+        return _Prepared(path, kind, sha256, parsed, selects, mapping, ignored)
+
+    def _customer_key(self, customer_id: str | None) -> str | None:
+        return pii.customer_key(self._pii_key(), customer_id)
+
+    def _redact(self, text: str) -> str:
+        return pii.redacted(self._pii_key(), text)
+
+    def _pii_key(self) -> bytes:
+        if self._key is None:
+            self._key = pii.pii_key()
+        return self._key
+
+    # -- landing ---------------------------------------------------------------------
+
+    def _land(self, prepared: _Prepared, started_at: dt.datetime, clock: float) -> FileOutcome:
+        parsed = prepared.parsed
+        batch_id = str(uuid.uuid4())
+
+        def attempt() -> None:
+            loaded_at = _now()
+            lineage = (
+                f"{sql_literal(batch_id)} as _batch_id, "
+                f"{sql_literal(prepared.path.name)} as _source_file, "
+                f"_source_line, {sql_literal(prepared.sha256)} as _file_sha256, "
+                f"{sql_literal(loaded_at.isoformat())}::timestamptz as _loaded_at"
+            )
+            with self.warehouse.transaction():
+                self._lock(prepared.sha256)
+                if self._already_loaded(prepared.sha256, prepared.kind):
+                    raise _AlreadyLoaded
+                order = (
+                    READING_COLUMNS
+                    if prepared.kind == "readings"
+                    else (
+                        *REGISTRY_COLUMNS,
+                        "customer_key",
+                        "valid_from",
+                    )
+                )
+                columns = ", ".join(f'{prepared.selects[column]} as "{column}"' for column in order)
+                select = f"select {columns}, {lineage} from {csvread.STAGE_VIEW}"
+                if prepared.kind == "readings":
+                    self.landing.insert_readings(select)
+                else:
+                    self.landing.insert_registry(select)
+                self.landing.insert_rejects(
+                    f"select {sql_literal(batch_id)}, {sql_literal(prepared.path.name)}, "
+                    f"_source_line, raw_text, reason, {sql_literal(prepared.sha256)}, "
+                    f"{sql_literal(loaded_at.isoformat())}::timestamptz "
+                    f"from {csvread.REJECTS_TABLE}"
+                )
+                self._ledger(
+                    batch_id=batch_id,
+                    path=prepared.path,
+                    sha256=prepared.sha256,
+                    kind=prepared.kind,
+                    status="loaded",
+                    records=parsed.records,
+                    landed=parsed.landed,
+                    rejected=len(parsed.rejects),
+                    mapping=prepared.mapping,
+                    ignored=prepared.ignored,
+                    error=None,
+                    attempts=attempts[0],
+                    started_at=started_at,
+                    clock=clock,
+                )
+
+        attempts = [0]
+        try:
+            self._retrying(attempt, attempts)
+        except _AlreadyLoaded:
+            return self._skipped(prepared.path, prepared.kind, prepared.sha256, started_at, clock)
+        except Exception as error:  # any failure: dead letter
+            reason = _warehouse_reason(error, attempts[0])
+            return self._dead_letter(
+                prepared.path,
+                prepared.kind,
+                prepared.sha256,
+                reason,
+                attempts[0],
+                started_at,
+                clock,
+            )
+        return FileOutcome(
+            path=prepared.path,
+            kind=prepared.kind,
+            status="loaded",
+            records=parsed.records,
+            landed=parsed.landed,
+            rejected=len(parsed.rejects),
+            seconds=time.perf_counter() - clock,
+            attempts=attempts[0],
+        )
+
+    def _retrying(self, work: Callable[[], None], attempts: list[int]) -> None:
+        """Run `work`; retry transient warehouse errors with exponential backoff and jitter."""
+        while True:
+            attempts[0] += 1
+            try:
+                work()
+                return
+            except _AlreadyLoaded:
+                raise
+            except Exception as error:
+                if not is_transient(error) or attempts[0] >= MAX_ATTEMPTS:
+                    raise
+                self.sleep(backoff_seconds(attempts[0], self.jitter()))
+                try:
+                    self.warehouse.reconnect()
+                except UserError:
+                    continue  # still unreachable: the next attempt fails and counts
+
+    def _lock(self, sha256: str) -> None:
+        """PostgreSQL: serialise concurrent loads of the same file (DuckDB has one writer)."""
+        if self.warehouse.target == "postgres":
+            self.warehouse.execute("select pg_advisory_xact_lock(hashtextextended(?, 0))", [sha256])
+
+    def _already_loaded(self, sha256: str, kind: str) -> bool:
+        rows = self.warehouse.fetchall(
+            "select count(*) from raw.load_ledger "
+            "where file_sha256 = ? and file_kind = ? and status = 'loaded'",
+            [sha256, kind],
+        )
+        return bool(rows[0][0])
+
+    def _skipped(
+        self, path: Path, kind: str, sha256: str, started_at: dt.datetime, clock: float
+    ) -> FileOutcome:
+        attempts = [0]
+
+        def record() -> None:
+            with self.warehouse.transaction():
+                self._ledger(
+                    batch_id=str(uuid.uuid4()),
+                    path=path,
+                    sha256=sha256,
+                    kind=kind,
+                    status="skipped_duplicate",
+                    records=None,
+                    landed=0,
+                    rejected=0,
+                    mapping=None,
+                    ignored=None,
+                    error="a file with the same SHA-256 is already loaded",
+                    attempts=attempts[0],
+                    started_at=started_at,
+                    clock=clock,
+                )
+
+        self._retrying(record, attempts)
+        return FileOutcome(
+            path, kind, "skipped_duplicate", None, 0, 0, time.perf_counter() - clock, attempts[0]
+        )
+
+    def _dead_letter(
+        self,
+        path: Path,
+        kind: str,
+        sha256: str,
+        reason: str,
+        attempts: int,
+        started_at: dt.datetime,
+        clock: float,
+    ) -> FileOutcome:
+        """Copy (or move) the file to the dead-letter folder with its sidecar; ledger it."""
+        folder = self.settings.dead_letter_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        if target.exists() and _sha256_of(target) != sha256:
+            target = folder / f"{sha256[:12]}-{path.name}"
+        try:
+            if self.options.move:
+                shutil.move(path, target)
+            else:
+                shutil.copyfile(path, target)
+        except OSError as error:
+            reason = f"{reason}; could not copy it to the dead letter ({error})"
+        sidecar = target.with_name(target.name + ".error.json")
+        sidecar.write_text(
+            json.dumps(
+                {
+                    "file": path.name,
+                    "source_path": str(path.resolve()),
+                    "file_kind": kind,
+                    "sha256": sha256,
+                    "reason": reason,
+                    "attempts": attempts,
+                    "time": _now().isoformat(),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        ledger_attempts = [0]
+
+        def record() -> None:
+            with self.warehouse.transaction():
+                self._ledger(
+                    batch_id=str(uuid.uuid4()),
+                    path=path,
+                    sha256=sha256,
+                    kind=kind,
+                    status="dead_letter",
+                    records=None,
+                    landed=0,
+                    rejected=0,
+                    mapping=None,
+                    ignored=None,
+                    error=reason,
+                    attempts=attempts,
+                    started_at=started_at,
+                    clock=clock,
+                )
+
+        try:
+            self._retrying(record, ledger_attempts)
+        except Exception as error:  # the sidecar tells the story
+            self.progress(f"warning: could not write the ledger row for {path.name}: {error}")
+        return FileOutcome(
+            path, kind, "dead_letter", None, 0, 0, time.perf_counter() - clock, attempts, reason
+        )
+
+    def _ledger(
+        self,
+        *,
+        batch_id: str,
+        path: Path,
+        sha256: str,
+        kind: str,
+        status: str,
+        records: int | None,
+        landed: int,
+        rejected: int,
+        mapping: dict[str, object] | None,
+        ignored: list[str] | None,
+        error: str | None,
+        attempts: int,
+        started_at: dt.datetime,
+        clock: float,
+    ) -> None:
+        finished_at = _now()
+        self.warehouse.execute(
+            "insert into raw.load_ledger (batch_id, file_name, source_path, file_sha256, "
+            "file_kind, status, records, rows_landed, rows_rejected, column_mapping, "
+            "ignored_columns, error, attempts, started_at, finished_at, duration_seconds) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                batch_id,
+                path.name,
+                str(path.resolve()),
+                sha256,
+                kind,
+                status,
+                records,
+                landed,
+                rejected,
+                None if mapping is None else json.dumps(mapping),
+                None if ignored is None else json.dumps(ignored),
+                error,
+                attempts,
+                started_at,
+                finished_at,
+                time.perf_counter() - clock,
+            ],
+        )
+
+
+def _find_columns(
+    header: list[str], keys: list[str], wanted: dict[str, str], required: Sequence[str]
+) -> dict[str, int]:
+    """Position of each wanted column (header names match trimmed, case-insensitively)."""
+    found: dict[str, int] = {}
+    missing: list[str] = []
+    for column, source in wanted.items():
+        positions = [index for index, key in enumerate(keys) if key == source.strip().lower()]
+        if len(positions) > 1:
+            raise FileRejected(f"column {source!r} appears {len(positions)} times in the header")
+        if positions:
+            found[column] = positions[0]
+        elif column in required:
+            missing.append(column if source == column else f"{column} (mapped from {source!r})")
+    if missing:
+        raise FileRejected(
+            f"missing required column(s) {', '.join(missing)}; the header has "
+            f"{', '.join(repr(name) for name in header)} (map columns with --map STD=SRC, "
+            "give a constant unit with --unit)"
+        )
+    return found
+
+
+def _warehouse_reason(error: BaseException, attempts: int) -> str:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if is_transient(error):
+        return f"warehouse error after {attempts} attempts: {type(error).__name__}: {first}"
+    return f"warehouse refused the file: {type(error).__name__}: {first}"
+
+
+def _describe(outcome: FileOutcome) -> str:
+    if outcome.status == "loaded":
+        return f"{outcome.landed:,} rows, {outcome.rejected:,} rejected, {outcome.seconds:.2f} s"
+    if outcome.status == "skipped_duplicate":
+        return "skipped, already loaded"
+    return f"to the dead letter: {outcome.error}"
+
+
+def _sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _print_progress(message: str) -> None:
+    print(f"greenstream: {message}", file=sys.stderr, flush=True)
