@@ -13,13 +13,21 @@
     timestamp, the offset is subtracted, and the result is read at UTC. -#}
 {% macro parse_timestamp_utc(text) -%}
     {%- set grammar = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' -%}
-    {%- set before_zone = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?' -%}
-    {#- the zone designator: '', 'Z', '+HH', '+HHMM' or '+HH:MM' -#}
-    {%- set zone = "regexp_replace(" ~ text ~ ", '" ~ before_zone ~ "', '')" -%}
+    {#- Once the grammar matched, the zone designator is the text's tail and its
+        length is told by where the sign (or Z) sits: '' 0, 'Z' 1, '+HH' 3,
+        '+HHMM' 5, '+HH:MM' 6 (a sign never occurs before the zone that far
+        right). Plain string functions, cheaper than a regex per field. -#}
+    {%- set length = "length(" ~ text ~ ")" -%}
+    {%- set zone_length = "(case when substr(" ~ text ~ ", " ~ length ~ ", 1) = 'Z' then 1"
+        ~ " when substr(" ~ text ~ ", " ~ length ~ " - 2, 1) in ('+', '-') then 3"
+        ~ " when substr(" ~ text ~ ", " ~ length ~ " - 4, 1) in ('+', '-') then 5"
+        ~ " when substr(" ~ text ~ ", " ~ length ~ " - 5, 1) in ('+', '-') then 6"
+        ~ " else 0 end)" -%}
     {%- set second_text = "case when substr(" ~ text ~ ", 17, 1) = ':' then substr(" ~ text ~ ", 18, 2) else '00' end" -%}
-    {%- set fraction_text = "case when substr(" ~ text ~ ", 20, 1) = '.' then substr(" ~ text ~ ", 21, length(" ~ text ~ ") - length(" ~ zone ~ ") - 20) else '' end" -%}
-    {%- set offset_hour_text = "case when length(" ~ zone ~ ") >= 3 then substr(" ~ zone ~ ", 2, 2) else '00' end" -%}
-    {%- set offset_minute_text = "case length(" ~ zone ~ ") when 5 then substr(" ~ zone ~ ", 4, 2) when 6 then substr(" ~ zone ~ ", 5, 2) else '00' end" -%}
+    {%- set fraction_text = "case when substr(" ~ text ~ ", 20, 1) = '.' then substr(" ~ text ~ ", 21, " ~ length ~ " - " ~ zone_length ~ " - 20) else '' end" -%}
+    {%- set offset_hour_text = "case when " ~ zone_length ~ " >= 3 then substr(" ~ text ~ ", " ~ length ~ " - " ~ zone_length ~ " + 2, 2) else '00' end" -%}
+    {%- set offset_minute_text = "case when " ~ zone_length ~ " >= 5 then substr(" ~ text ~ ", " ~ length ~ " - 1, 2) else '00' end" -%}
+    {%- set offset_sign = "(case when substr(" ~ text ~ ", " ~ length ~ " - " ~ zone_length ~ " + 1, 1) = '-' then -1 else 1 end)" -%}
     {%- set year = cast_validated('substr(' ~ text ~ ', 1, 4)', 'integer') -%}
     {%- set month = cast_validated('substr(' ~ text ~ ', 6, 2)', 'integer') -%}
     {%- set day = cast_validated('substr(' ~ text ~ ', 9, 2)', 'integer') -%}
@@ -28,22 +36,28 @@
     {%- set second = cast_validated(second_text, 'integer') -%}
     {%- set offset_hour = cast_validated(offset_hour_text, 'integer') -%}
     {%- set offset_minute = cast_validated(offset_minute_text, 'integer') -%}
-    {%- set offset_minutes = "(case when substr(" ~ zone ~ ", 1, 1) = '-' then -1 else 1 end) * (" ~ offset_hour ~ " * 60 + " ~ offset_minute ~ ")" -%}
+    {%- set offset_minutes = offset_sign ~ " * (" ~ offset_hour ~ " * 60 + " ~ offset_minute ~ ")" -%}
+    {#- minutes from the local midnight to the UTC instant (may leave 0..1439):
+        the instant must stay within 0001-01-01 .. 9999-12-31 UTC -#}
+    {%- set utc_minute_of_local_day = "(" ~ hour ~ " * 60 + " ~ minute ~ " - " ~ offset_minutes ~ ")" -%}
     {%- set canonical = "substr(" ~ text ~ ", 1, 10) || ' ' || substr(" ~ text ~ ", 12, 5) || ':' || " ~ second_text ~ " || '.' || substr(" ~ fraction_text ~ " || '000000', 1, 6)" -%}
-    {%- set utc_wall_clock = dbt.dateadd('minute', '-(' ~ offset_minutes ~ ')', cast_validated(canonical, 'timestamp')) -%}
+    {%- set canonical_timestamp = cast_validated(canonical, 'timestamp') -%}
     case
         when not {{ regex_matches(text, grammar) }} then null
-        when
+        when not (
             {{ is_valid_calendar_date(year, month, day) }}
             and {{ hour }} <= 23
             and {{ minute }} <= 59
             and {{ second }} <= 59
-            and {{ offset_minute }} <= 59
-            and {{ offset_hour }} * 60 + {{ offset_minute }} <= 18 * 60
-            then case
-                when ({{ utc_wall_clock }}) between cast('0001-01-01 00:00:00' as timestamp)
-                    and cast('9999-12-31 23:59:59.999999' as timestamp)
-                    then ({{ utc_wall_clock }}) at time zone 'UTC'
-            end
+        ) then null
+        {#- no numeric offset ('Z' or none): the wall clock is UTC #}
+        when {{ zone_length }} <= 1 then {{ canonical_timestamp }} at time zone 'UTC'
+        when {{ offset_minute }} > 59 or {{ offset_hour }} * 60 + {{ offset_minute }} > 18 * 60
+            then null
+        when substr({{ text }}, 1, 10) = '0001-01-01' and {{ utc_minute_of_local_day }} < 0
+            then null
+        when substr({{ text }}, 1, 10) = '9999-12-31' and {{ utc_minute_of_local_day }} >= 1440
+            then null
+        else ({{ dbt.dateadd('minute', '-(' ~ offset_minutes ~ ')', canonical_timestamp) }}) at time zone 'UTC'
     end
 {%- endmacro %}

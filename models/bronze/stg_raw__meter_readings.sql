@@ -19,6 +19,7 @@ trimmed as (
         {{ trim_whitespace('energy_value') }} as energy_value_text,
         {{ trim_whitespace('energy_unit') }} as energy_unit
     from source
+    {{ optimizer_fence() }}
 
 ),
 
@@ -38,6 +39,7 @@ parsed as (
         {{ parse_decimal_number('energy_value_text') }} as energy_value_num,
         {{ is_missing_token('energy_value_text') }} as is_energy_value_missing
     from trimmed
+    {{ optimizer_fence() }}
 
 ),
 

@@ -20,6 +20,7 @@ trimmed as (
         nullif({{ trim_whitespace('customer_key') }}, '') as customer_key,
         nullif({{ trim_whitespace('valid_from') }}, '') as valid_from_text
     from source
+    {{ optimizer_fence() }}
 
 ),
 
