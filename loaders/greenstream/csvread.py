@@ -40,10 +40,10 @@ REJECTS_TABLE = "gs_stage_rejects"
 _READER_REJECTS = "gs_reader_errors"
 _READER_SCANS = "gs_reader_scans"
 _BREAKS_TABLE = "gs_stage_breaks"
-_BLANK_LINE = re.compile(rb"\n(?=\r?\n)")
 _NEWLINE = re.compile(rb"\n")
-_TRAILING_EMPTY_FIELD = re.compile(rb',(?:"")?\r?(?:\n|\Z)')
-_NUL = re.compile(rb"\x00")
+# A NUL byte, or a line ending in an empty field (unquoted or "").
+_SUSPECT_NEEDLES = (b"\x00", b",\n", b",\r\n", b',""\n', b',""\r\n')
+_SUSPECT_ENDINGS = (b",", b",\r", b',""', b',""\r')
 _REASONS = {
     "TOO MANY COLUMNS": "too many fields",
     "MISSING COLUMNS": "too few fields",
@@ -321,28 +321,35 @@ class _Layout:
         """Records the reader may have accepted wrongly: with a NUL byte, or ending in an
         empty field (DuckDB 2.0 silently drops empty trailing fields beyond the header)."""
         data = self.data
-        trailing = any(needle in data for needle in (b",\n", b",\r\n", b',""')) or data.endswith(
-            (b",", b",\r")
-        )
-        found: set[int] = set()
-        for present, pattern in ((b"\x00" in data, _NUL), (trailing, _TRAILING_EMPTY_FIELD)):
-            if present:
-                for match in pattern.finditer(data):
-                    found.add(self.record_start(self.line_of(match.start())))
-                    self.remember(match.start())
-        found.discard(1)
-        return sorted(found)
+        positions: list[int] = []
+        for needle in _SUSPECT_NEEDLES:
+            found = data.find(needle)
+            while found >= 0:
+                positions.append(found)
+                found = data.find(needle, found + 1)
+        if data.endswith(_SUSPECT_ENDINGS):
+            positions.append(data.rindex(b","))
+        lines: set[int] = set()
+        for position in sorted(positions):
+            lines.add(self.record_start(self.line_of(position)))
+            self.remember(position)
+        lines.discard(1)
+        return sorted(lines)
 
 
 def _blank_lines(data: bytes) -> list[int]:
     """Lines that are empty or a lone CR (inside quotes or not)."""
+    positions: list[int] = []  # offset of the newline that ends the line before a blank one
+    for needle in (b"\n\n", b"\n\r\n"):
+        found = data.find(needle)
+        while found >= 0:
+            positions.append(found)
+            found = data.find(needle, found + 1)
     blank: list[int] = []
-    if b"\n\n" not in data and b"\n\r\n" not in data:
-        return blank
     line, scanned = 1, 0
-    for match in _BLANK_LINE.finditer(data):
-        line += data.count(b"\n", scanned, match.start())
-        scanned = match.start()
+    for position in sorted(positions):
+        line += data.count(b"\n", scanned, position)
+        scanned = position
         blank.append(line + 1)
     return blank
 
