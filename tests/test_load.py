@@ -263,6 +263,21 @@ def test_registry_replaces_customers_by_keys_and_keeps_no_personal_data(
     assert leaks == []
 
 
+def test_a_registry_without_tariff_goes_to_the_dead_letter_without_leaking(
+    warehouse: Warehouse,
+) -> None:
+    content = b"meter_id,neighbourhood,customer_id,customer_name\nm1,north,C-1001,Ada Lovelace\n"
+    write(warehouse.root, "registry.csv", content)
+    result = warehouse.cli("load", "--registry", "registry.csv", check=False)
+    assert result.returncode == 1
+    sidecar = (warehouse.root / "dead_letter" / "registry.csv.error.json").read_text()
+    assert json.loads(sidecar)["reason"].startswith("missing required column(s) tariff;")
+    assert "Lovelace" not in sidecar and "C-1001" not in sidecar
+    assert "Lovelace" not in result.stderr and "C-1001" not in result.stderr
+    assert ledger(warehouse) == [("registry.csv", "registry", "dead_letter", None, 0, 0, 0)]
+    assert warehouse.scalar("select count(*) from raw.meter_registry") == 0
+
+
 def _personal_data_in_every_text_column(
     warehouse: Warehouse, needles: tuple[str, ...]
 ) -> list[tuple[str, str, str]]:
