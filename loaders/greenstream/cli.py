@@ -163,6 +163,8 @@ def _build(
     from greenstream.transform import run_dbt
 
     _open(settings).close()  # a clear one-line error when the warehouse is unreachable
+    if settings.target == "duckdb":
+        settings.lake_dir.mkdir(parents=True, exist_ok=True)  # Parquet exports land here
     command = ["build"]
     if full_refresh:
         command.append("--full-refresh")
