@@ -36,13 +36,13 @@ without meter id, and a malformed line (5 fields) that the loader rejects.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from conftest import Warehouse
+from conftest import Warehouse, make_warehouse
 
 VARS = "{reading_interval_minutes: 60}"
 DAY1 = "2024-01-01"
@@ -117,16 +117,23 @@ E5,east,ev,C10,Margaret Hamilton,10 Apollo Drive
 """
 
 
-@pytest.fixture
-def built(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
-    landing = tmp_path / "landing"
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def built(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: dict[str, str] | None,
+) -> Iterator[Warehouse]:
+    """The scenario landed and built once per engine, shared by this module's tests."""
+    root = tmp_path_factory.mktemp(f"e2e_{request.param}")
+    landing = root / "landing"
     landing.mkdir()
     (landing / "01_readings.csv").write_text("\n".join(first_file()) + "\n", encoding="utf-8")
     (landing / "02_redelivery.csv").write_text("\n".join(second_file()) + "\n", encoding="utf-8")
-    registry = tmp_path / "registry.csv"
+    registry = root / "registry.csv"
     registry.write_text(REGISTRY, encoding="utf-8")
-    warehouse.cli("run", "--registry", registry, "--vars", VARS, landing)
-    return warehouse
+    with make_warehouse(request.param, root, postgres_server) as warehouse:
+        warehouse.cli("run", "--registry", registry, "--vars", VARS, landing)
+        yield warehouse
 
 
 def quality(warehouse: Warehouse) -> dict[tuple[str, str], tuple[object, ...]]:
