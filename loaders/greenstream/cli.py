@@ -165,7 +165,8 @@ def _build(
     _open(settings).close()  # a clear one-line error when the warehouse is unreachable
     if settings.target == "duckdb":
         settings.lake_dir.mkdir(parents=True, exist_ok=True)  # Parquet exports land here
-    command = ["build"]
+    # dbt unit tests check the SQL, not the data: `make test` runs them; builds skip them.
+    command = ["build", "--exclude-resource-type", "unit_test"]
     if full_refresh:
         command.append("--full-refresh")
     if select:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from typing import Any
 
 import yaml
@@ -44,7 +45,28 @@ def parse_vars(text: str | None) -> dict[str, Any]:
                 raise UserError(f"var {name} must be a non-negative number, got {value!r}")
         elif not isinstance(value, str) or not value:
             raise UserError(f"var {name} must be a non-empty string, got {value!r}")
+    _check_interval(given.get("reading_interval_minutes"))
+    _check_timezone(given.get("local_timezone"))
     return given
+
+
+def _check_interval(minutes: Any) -> None:
+    if minutes is not None and (minutes != int(minutes) or minutes == 0 or 1440 % minutes):
+        raise UserError(
+            f"var reading_interval_minutes must be a whole number of minutes dividing a day "
+            f"(1, 5, 15, 30, 60, ...), got {minutes!r}"
+        )
+
+
+def _check_timezone(zone: Any) -> None:
+    if zone is None:
+        return
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"var local_timezone must be an IANA time zone like Europe/London, got {zone!r}"
+        ) from None
 
 
 def run_dbt(
