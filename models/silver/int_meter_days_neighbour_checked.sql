@@ -40,7 +40,7 @@ located_hours as (
         hourly_profiles.meter_id,
         located_days.neighbourhood,
         hourly_profiles.local_hour,
-        hourly_profiles.mean_kw,
+        hourly_profiles.mean_micro_kw,
         hourly_profiles.local_date
     from hourly_profiles
     inner join located_days
@@ -57,7 +57,7 @@ neighbourhood_hours as (
         neighbourhood,
         local_date,
         local_hour,
-        sum(mean_kw) as sum_mean_kw,
+        sum(mean_micro_kw) as sum_mean_micro_kw,
         count(*) as meters
     from located_hours
     group by neighbourhood, local_date, local_hour
@@ -85,17 +85,19 @@ measured_days as (
 ),
 
 -- the neighbourhood profile leaves the meter out: the other meters' hourly means are
--- the neighbourhood's sum and count minus the meter's own
+-- the neighbourhood's sum and count minus the meter's own. Integer micro-kW sums are
+-- exact, so each value is one correctly rounded division, the same on both engines
 paired_hours as (
 
     select
         located_hours.meter_id,
         located_hours.local_date,
-        located_hours.mean_kw as own_kw,
-        {{ round_kw(
-            '(neighbourhood_hours.sum_mean_kw - located_hours.mean_kw)'
-            ~ ' / (neighbourhood_hours.meters - 1)'
-        ) }} as neighbour_kw
+        cast(located_hours.mean_micro_kw as double precision) as own_micro_kw,
+        cast(
+            neighbourhood_hours.sum_mean_micro_kw - located_hours.mean_micro_kw
+            as double precision
+        )
+        / cast(neighbourhood_hours.meters - 1 as double precision) as neighbour_micro_kw
     from located_hours
     inner join neighbourhood_hours
         on
@@ -112,11 +114,11 @@ centred_hours as (
     select
         meter_id,
         local_date,
-        own_kw,
-        neighbour_kw,
-        own_kw - avg(own_kw) over (partition by meter_id, local_date) as own_deviation,
-        neighbour_kw
-        - avg(neighbour_kw) over (partition by meter_id, local_date) as neighbour_deviation
+        own_micro_kw,
+        neighbour_micro_kw,
+        own_micro_kw - avg(own_micro_kw) over (partition by meter_id, local_date) as own_deviation,
+        neighbour_micro_kw
+        - avg(neighbour_micro_kw) over (partition by meter_id, local_date) as neighbour_deviation
     from paired_hours
 
 ),
@@ -127,9 +129,8 @@ pair_statistics as (
         meter_id,
         local_date,
         count(*) as paired_hours,
-        min(own_kw) < max(own_kw) as is_own_varying,
-        min(neighbour_kw) < max(neighbour_kw) as is_neighbour_varying,
-        greatest(max(abs(own_kw)), max(abs(neighbour_kw))) as max_abs_kw,
+        min(own_micro_kw) < max(own_micro_kw) as is_own_varying,
+        min(neighbour_micro_kw) < max(neighbour_micro_kw) as is_neighbour_varying,
         sum(own_deviation * neighbour_deviation) as sum_cross_deviation,
         sum(own_deviation * own_deviation) as sum_own_squares,
         sum(neighbour_deviation * neighbour_deviation) as sum_neighbour_squares
@@ -155,7 +156,6 @@ checked as (
         cast(coalesce(pair_statistics.paired_hours, 0) as integer) as paired_hours,
         pair_statistics.is_own_varying,
         pair_statistics.is_neighbour_varying,
-        pair_statistics.max_abs_kw,
         pair_statistics.sum_cross_deviation,
         pair_statistics.sum_own_squares,
         pair_statistics.sum_neighbour_squares
@@ -184,8 +184,7 @@ evaluated as (
             and other_meters >= {{ var('neighbour_min_meters') }}
             and paired_hours >= {{ var('neighbour_min_hours') }}
             and is_own_varying
-            and is_neighbour_varying
-            and max_abs_kw < 1e100,
+            and is_neighbour_varying,
             false
         ) as is_evaluated
     from checked
