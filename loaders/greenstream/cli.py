@@ -1,4 +1,4 @@
-"""The `greenstream` command line: load, build, run, generate."""
+"""The `greenstream` command line: one verb per job (load, build, run, watch, ...)."""
 
 from __future__ import annotations
 
@@ -93,6 +93,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="rate of one fault kind, e.g. stuck=0.01 or missing_value=0.05 (repeatable; "
         "an unknown kind lists them all; OUT/manifest.json records every rate used)",
     )
+
+    watch = verbs.add_parser("watch", help="load and build every new file dropped in a folder")
+    _add_target(watch)
+    watch.add_argument("landing_dir", type=Path, help="folder where CSV files arrive")
+    watch.add_argument("--poll", type=float, default=5.0, help="seconds between scans (5)")
+    watch.add_argument("--vars", help="YAML mapping of dbt vars")
+    watch.add_argument("--map", action="append", default=[], metavar="STD=SRC", help="as for load")
+    watch.add_argument("--unit", help="as for load")
+
+    retention = verbs.add_parser(
+        "retention", help="move raw rows older than retention_days to the Parquet cold archive"
+    )
+    _add_target(retention)
+    retention.add_argument("--days", type=int, help="keep this many days (default: retention_days)")
+
+    restore = verbs.add_parser("restore", help="bring one archived month back into raw")
+    _add_target(restore)
+    restore.add_argument("--month", required=True, help="the month to restore, YYYY-MM")
+
+    roles = verbs.add_parser(
+        "setup-roles", help="PostgreSQL: create the loader, transformer and analyst roles"
+    )
+    _add_target(roles)
+
+    report = verbs.add_parser("report", help="write a self-contained HTML quality report")
+    _add_target(report)
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="output file")
+
+    failures = verbs.add_parser("failures", help="failing and warning dbt tests of the last build")
+    _add_target(failures)
+
+    status = verbs.add_parser("status", help="recent runs, files, rows, tiers and dead letters")
+    _add_target(status)
     return parser
 
 
@@ -117,6 +150,26 @@ def _dispatch(args: argparse.Namespace) -> int:
     settings = _settings(args.target)
     if args.verb == "load":
         return _load(args, settings)
+    if args.verb == "watch":
+        from greenstream import watch
+
+        return watch.main(args, settings)
+    if args.verb in ("retention", "restore"):
+        from greenstream import retention
+
+        return retention.main(args, settings)
+    if args.verb == "setup-roles":
+        from greenstream import access
+
+        return access.main(args, settings)
+    if args.verb == "report":
+        from greenstream import report
+
+        return report.main(args, settings)
+    if args.verb in ("failures", "status"):
+        from greenstream import ops
+
+        return ops.main(args, settings)
     from greenstream.transform import parse_vars  # dbt is slow to import: only when building
 
     if args.verb == "build":

@@ -1,0 +1,11 @@
+"""Placeholder: implemented by the issue that introduces the `watch` verb."""
+
+from __future__ import annotations
+
+import argparse
+
+from greenstream.settings import Settings
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    raise NotImplementedError(args.verb)
