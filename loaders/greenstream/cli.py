@@ -13,7 +13,7 @@ import duckdb
 import psycopg2
 
 from greenstream.errors import UserError
-from greenstream.load import Loader, LoadOptions, discover, parse_mapping
+from greenstream.load import Loader, LoadOptions, LoadSummary, discover, parse_mapping
 from greenstream.settings import TARGETS, Settings
 from greenstream.warehouse import Warehouse
 
@@ -175,9 +175,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb == "build":
         return _build(settings, parse_vars(args.vars), args.full_refresh, args.select)
     dbt_vars = parse_vars(args.vars)  # run: check the vars before loading anything
-    loaded = _load(args, settings)
-    built = _build(settings, dbt_vars, full_refresh=False, select=None)
-    return max(loaded, built)
+    started_at = dt.datetime.now(dt.UTC)
+    summary = _land(args, settings)
+    built = _build(
+        settings,
+        dbt_vars,
+        full_refresh=False,
+        select=None,
+        command="run",
+        started_at=started_at,
+        files=len(summary.outcomes),
+        rows_landed=summary.landed,
+    )
+    return max(1 if summary.count("dead_letter") else 0, built)
 
 
 def _settings(target: str | None) -> Settings:
@@ -190,6 +200,11 @@ def _settings(target: str | None) -> Settings:
 def _load(args: argparse.Namespace, settings: Settings) -> int:
     """`load`: exit 0 when every file landed or was already loaded, 1 when some file went
     to the dead letter."""
+    return 1 if _land(args, settings).count("dead_letter") else 0
+
+
+def _land(args: argparse.Namespace, settings: Settings) -> LoadSummary:
+    """Land the files and registry given on the command line."""
     options = LoadOptions(mapping=parse_mapping(args.map, args.unit), unit=args.unit)
     readings = discover(args.paths)
     registry: Path | None = args.registry
@@ -201,37 +216,46 @@ def _load(args: argparse.Namespace, settings: Settings) -> int:
     try:
         loader = Loader(warehouse, settings, options)
         try:
-            summary = loader.load(readings, registry)
+            return loader.load(readings, registry)
         finally:
             loader.close()
     finally:
         warehouse.close()
-    return 1 if summary.count("dead_letter") else 0
 
 
 def _build(
-    settings: Settings, dbt_vars: dict[str, Any], full_refresh: bool, select: list[str] | None
+    settings: Settings,
+    dbt_vars: dict[str, Any],
+    full_refresh: bool,
+    select: list[str] | None,
+    *,
+    command: str = "build",
+    started_at: dt.datetime | None = None,
+    files: int = 0,
+    rows_landed: int = 0,
 ) -> int:
-    """`build`: dbt build (seeds, snapshots, models, tests); 1 when dbt reports errors."""
-    from greenstream.transform import run_dbt
+    """`build` (and the build of `run`): dbt build with retries (pipeline.py), recorded in
+    audit.pipeline_runs; 1 when dbt still reports errors."""
+    from greenstream import pipeline  # dbt is slow to import: only when building
 
+    started_at = started_at or pipeline.now()
     _open(settings).close()  # a clear one-line error when the warehouse is unreachable
-    if settings.target == "duckdb":
-        settings.lake_dir.mkdir(parents=True, exist_ok=True)  # Parquet exports land here
-    # dbt unit tests check the SQL, not the data: `make test` runs them; builds skip them.
-    command = ["build", "--exclude-resource-type", "unit_test"]
-    if full_refresh:
-        command.append("--full-refresh")
-    if select:
-        command += ["--select", *select]
-    result = run_dbt(command, settings, dbt_vars)
-    if result.success:
+    audit = pipeline.AuditLog()
+    record = pipeline.build_and_record(
+        settings,
+        dbt_vars,
+        audit,
+        command=command,
+        started_at=started_at,
+        files=files,
+        rows_landed=rows_landed,
+        full_refresh=full_refresh,
+        select=select,
+    )
+    audit.flush(settings)
+    if record.outcome == "success":
         return 0
-    if result.exception is not None:
-        first = str(result.exception).strip().splitlines() or [type(result.exception).__name__]
-        print(f"greenstream: error: dbt could not run: {first[0]}", file=sys.stderr)
-    else:
-        print("greenstream: error: dbt build reported errors (see above)", file=sys.stderr)
+    print(f"greenstream: error: dbt build failed: {record.error}", file=sys.stderr)
     return 1
 
 

@@ -70,6 +70,34 @@ RAW_DDL = (
     )""",
 )
 
+# Python-owned audit tables (dbt also stores failing test rows in `audit`): one row per
+# build, run or watch cycle, and alerts for data ops. Created together with raw.
+AUDIT_DDL = (
+    "create schema if not exists audit",
+    """create table if not exists audit.pipeline_runs (
+        run_id text not null,
+        command text not null,
+        target text not null,
+        started_at timestamptz not null,
+        finished_at timestamptz not null,
+        files integer not null,
+        rows_landed bigint not null,
+        outcome text not null,
+        attempts integer not null,
+        error text,
+        latency_seconds double precision,
+        file_latencies text
+    )""",
+    """create table if not exists audit.alerts (
+        alert_id text not null,
+        raised_at timestamptz not null,
+        source text not null,
+        severity text not null,
+        subject text not null,
+        message text not null
+    )""",
+)
+
 
 class Warehouse:
     """A thin, engine-neutral wrapper over one DuckDB or PostgreSQL connection."""
@@ -143,7 +171,7 @@ class Warehouse:
 
     def ensure_raw_schema(self) -> None:
         with self.transaction():
-            for statement in RAW_DDL:
+            for statement in (*RAW_DDL, *AUDIT_DDL):
                 self.execute(statement)
 
     def close(self) -> None:

@@ -1,0 +1,348 @@
+"""dbt builds that survive transient failures, and the record of every run for data ops.
+
+`build` runs `dbt build` (no unit tests: `make test` runs those). A failed attempt is
+transient when dbt could not reach or lock the warehouse (a lost or refused connection,
+a lock or serialization conflict, a timeout); it is then tried again after
+BUILD_BACKOFF_SECONDS * 2**(n-1) (2, 4, 8 s, plus up to 50 % jitter), at most
+BUILD_ATTEMPTS times in all. When the failed attempt ran nodes, the retry is `dbt retry`
+(only the nodes that errored, failed or were skipped run again); when dbt stopped before
+running any node (the warehouse was unreachable from the start) the build is run again.
+Anything else (a failing data test of severity error, a SQL error) is not retried.
+
+Every build, run and watch cycle leaves one row in `audit.pipeline_runs`; a build that
+still fails, a file sent to the dead letter by the watcher and a warehouse outage leave a
+row in `audit.alerts`. Rows wait in an `AuditLog` until the warehouse takes them.
+
+Test hook: with GREENSTREAM_TEST_FAIL_BUILDS=N in the environment, the first N dbt
+invocations of the process fail their first seed, snapshot or model with an injected
+"server closed the connection unexpectedly" database error, so that the retry path can be
+tested end to end. Never set it outside tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import random
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import psycopg2
+
+from greenstream.errors import UserError
+from greenstream.settings import Settings
+from greenstream.transform import run_dbt
+from greenstream.warehouse import Warehouse
+
+BUILD_ATTEMPTS = 4  # the build and up to 3 retries
+BUILD_BACKOFF_SECONDS = 2.0  # before retry n: 2 * 2**(n-1) s, plus up to 50 % jitter
+TEST_FAIL_BUILDS = "GREENSTREAM_TEST_FAIL_BUILDS"
+BUILD_COMMAND = ("build", "--exclude-resource-type", "unit_test")
+
+# What a transient warehouse problem says, on PostgreSQL (libpq, server) and DuckDB.
+TRANSIENT = re.compile(
+    r"connection refused|could not connect|connection to server|server closed the connection"
+    r"|connection (?:reset|timed out|already closed|is closed)|terminating connection"
+    r"|ssl connection has been closed|no connection to the server|too many clients"
+    r"|the database system is (?:starting up|shutting down|in recovery)"
+    r"|could not serialize access|deadlock detected|lock timeout|could not set lock"
+    r"|conflicting lock|transactioncontext error: conflict|statement timeout|timed out",
+    re.IGNORECASE,
+)
+_FAILED = ("error", "fail", "runtime error")
+_invocations = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """How a build ended: success, dbt invocations used, the error in one line."""
+
+    success: bool
+    attempts: int
+    error: str | None
+    finished_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One dbt invocation judged: did it succeed, is its failure worth retrying."""
+
+    success: bool
+    transient: bool
+    ran_nodes: bool  # run_results.json was written: `dbt retry` can pick up from it
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of audit.pipeline_runs."""
+
+    command: str  # build | run | watch
+    target: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    files: int
+    rows_landed: int
+    outcome: str  # success | failed
+    attempts: int
+    error: str | None
+    latencies: dict[str, float] = field(default_factory=dict)  # file -> seconds
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One row of audit.alerts."""
+
+    source: str  # build | run | watch
+    severity: str  # warning | error
+    subject: str
+    message: str
+    raised_at: dt.datetime = field(default_factory=lambda: now())
+    alert_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+class AuditLog:
+    """Rows for audit.pipeline_runs and audit.alerts, kept until the warehouse takes them
+    (it may be down when they happen)."""
+
+    def __init__(self) -> None:
+        self.pending: list[RunRecord | Alert] = []
+
+    def add(self, row: RunRecord | Alert) -> None:
+        self.pending.append(row)
+
+    def write(self, warehouse: Warehouse) -> None:
+        """Insert every pending row in one transaction (the audit tables must exist)."""
+        if not self.pending:
+            return
+        with warehouse.transaction():
+            for row in self.pending:
+                if isinstance(row, RunRecord):
+                    _insert_run(warehouse, row)
+                else:
+                    _insert_alert(warehouse, row)
+        self.pending.clear()
+
+    def flush(self, settings: Settings) -> bool:
+        """Write pending rows over a new connection; on failure keep them and warn."""
+        if not self.pending:
+            return True
+        try:
+            warehouse = Warehouse(settings)
+        except UserError as error:
+            _warn_unrecorded(error)
+            return False
+        try:
+            self.write(warehouse)
+        except (duckdb.Error, psycopg2.Error) as error:
+            _warn_unrecorded(error)
+            return False
+        finally:
+            warehouse.close()
+        return True
+
+
+def _warn_unrecorded(error: BaseException) -> None:
+    print(
+        f"greenstream: warning: could not record the run in audit ({first_line(error)})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _insert_run(warehouse: Warehouse, row: RunRecord) -> None:
+    warehouse.execute(
+        "insert into audit.pipeline_runs (run_id, command, target, started_at, finished_at, "
+        "files, rows_landed, outcome, attempts, error, latency_seconds, file_latencies) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            row.run_id,
+            row.command,
+            row.target,
+            row.started_at,
+            row.finished_at,
+            row.files,
+            row.rows_landed,
+            row.outcome,
+            row.attempts,
+            row.error,
+            max(row.latencies.values()) if row.latencies else None,
+            json.dumps(row.latencies) if row.latencies else None,
+        ],
+    )
+
+
+def _insert_alert(warehouse: Warehouse, row: Alert) -> None:
+    warehouse.execute(
+        "insert into audit.alerts (alert_id, raised_at, source, severity, subject, message) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [row.alert_id, row.raised_at, row.source, row.severity, row.subject, row.message],
+    )
+
+
+def build(
+    settings: Settings,
+    dbt_vars: dict[str, Any],
+    *,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+    stopping: Callable[[], bool] = lambda: False,
+) -> BuildResult:
+    """`dbt build`, retried on transient failures (see the module docstring)."""
+    if settings.target == "duckdb":
+        settings.lake_dir.mkdir(parents=True, exist_ok=True)  # Parquet exports land here
+    command = list(BUILD_COMMAND)
+    if full_refresh:
+        command.append("--full-refresh")
+    if select:
+        command += ["--select", *select]
+    attempts = 0
+    resume = False  # an attempt wrote run_results.json: retry from it
+    while True:
+        attempts += 1
+        with _injected_failure():
+            verdict = judge(run_dbt(["retry"] if resume else command, settings, dbt_vars))
+        if verdict.success:
+            return BuildResult(True, attempts, None, now())
+        resume = resume or verdict.ran_nodes
+        if not verdict.transient or attempts >= BUILD_ATTEMPTS or stopping():
+            error = verdict.error or "dbt build failed"
+            if attempts > 1:
+                error = f"{error} (after {attempts} attempts)"
+            return BuildResult(False, attempts, error, now())
+        delay = BUILD_BACKOFF_SECONDS * 2 ** (attempts - 1) * (1 + 0.5 * jitter())
+        print(
+            f"greenstream: transient build failure: {verdict.error}; "
+            f"{'dbt retry' if resume else 'dbt build'} in {delay:.1f} s "
+            f"(attempt {attempts + 1} of {BUILD_ATTEMPTS})",
+            file=sys.stderr,
+            flush=True,
+        )
+        sleep(delay)
+
+
+def judge(result: Any) -> Verdict:
+    """Judge a dbtRunnerResult of `dbt build` or `dbt retry`."""
+    if result.success:
+        return Verdict(True, False, True, None)
+    if result.exception is not None:  # dbt stopped before (or instead of) running nodes
+        text = str(result.exception)
+        return Verdict(False, bool(TRANSIENT.search(text)), False, _message(text))
+    failed = [node for node in result.result.results if str(node.status) in _FAILED]
+    transient = any(
+        str(node.status) != "fail" and TRANSIENT.search(node.message or "") for node in failed
+    )
+    described = [f"{node.node.unique_id}: {_message(node.message)}" for node in failed[:3]]
+    more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
+    error = f"{len(failed)} failed: {'; '.join(described)}{more}" if failed else None
+    return Verdict(False, transient, True, error)
+
+
+def _message(message: str | None) -> str:
+    """A node's message in one line (dbt puts 'Database Error in model x' on its own line)."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else "failed"
+
+
+def build_and_record(
+    settings: Settings,
+    dbt_vars: dict[str, Any],
+    audit: AuditLog,
+    *,
+    command: str,
+    started_at: dt.datetime,
+    files: int = 0,
+    rows_landed: int = 0,
+    arrivals: Sequence[tuple[str, dt.datetime]] = (),
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    stopping: Callable[[], bool] = lambda: False,
+) -> RunRecord:
+    """Build, then queue the run's audit row (and an alert when it failed).
+
+    `arrivals` are the files the build covers with the time each arrived: on success the
+    record carries each file's event-to-insight latency (arrival to the end of the build).
+    """
+    result = build(
+        settings,
+        dbt_vars,
+        full_refresh=full_refresh,
+        select=select,
+        sleep=sleep,
+        stopping=stopping,
+    )
+    latencies = (
+        {name: (result.finished_at - arrived).total_seconds() for name, arrived in arrivals}
+        if result.success
+        else {}
+    )
+    record = RunRecord(
+        command=command,
+        target=settings.target,
+        started_at=started_at,
+        finished_at=result.finished_at,
+        files=files,
+        rows_landed=rows_landed,
+        outcome="success" if result.success else "failed",
+        attempts=result.attempts,
+        error=result.error,
+        latencies=latencies,
+    )
+    audit.add(record)
+    if not result.success:
+        audit.add(Alert(command, "error", f"build {record.run_id}", result.error or "failed"))
+    return record
+
+
+@contextmanager
+def _injected_failure() -> Iterator[None]:
+    """The GREENSTREAM_TEST_FAIL_BUILDS test hook (see the module docstring)."""
+    failing = int(os.environ.get(TEST_FAIL_BUILDS) or 0)
+    if next(_invocations) > failing:
+        yield
+        return
+    from dbt.task.run import ModelRunner  # seeds and snapshots run through it too
+    from dbt_common.exceptions import DbtDatabaseError
+
+    original: Callable[..., Any] = ModelRunner.execute
+    fired = threading.Event()
+    lock = threading.Lock()
+
+    def execute(runner: Any, model: Any, manifest: Any) -> Any:
+        with lock:
+            first = not fired.is_set()
+            fired.set()
+        if first:
+            raise DbtDatabaseError(
+                f"server closed the connection unexpectedly (injected by {TEST_FAIL_BUILDS})"
+            )
+        return original(runner, model, manifest)
+
+    ModelRunner.execute = execute  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ModelRunner.execute = original  # type: ignore[method-assign]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
