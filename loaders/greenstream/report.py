@@ -637,7 +637,7 @@ def tier_chart(data: ReportData) -> str:
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{top:.1f}" width="{bar:.1f}" '
                 f'height="{bottom - top:.1f}" fill="{TIER_COLOURS[tier]}">'
-                f"<title>{day}: {count:,} {tier} meter-days</title></rect>"
+                f"<title>{day}: {_plural(count, tier + ' meter-day')}</title></rect>"
             )
             base += count
         positions.append((x + bar / 2, str(day)))
@@ -712,7 +712,7 @@ def histogram_chart(data: ReportData) -> str:
         parts.append(
             f'<rect class="bar" x="{x + 1:.1f}" y="{top:.1f}" width="{step - 2:.1f}" '
             f'height="{frame.y(0) - top:.1f}" fill="#0072b2">'
-            f"<title>Q-Score {label}: {count:,} meter-days</title></rect>"
+            f"<title>Q-Score {label}: {_plural(count, 'meter-day')}</title></rect>"
         )
         positions.append((x, str(low)))
     positions.append((frame.left + frame.plot_width, "100"))
