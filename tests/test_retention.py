@@ -150,7 +150,7 @@ def test_retention_round_trips_months_exactly(warehouse: Warehouse) -> None:
     first = next((warehouse.root / ARCHIVE).rglob("*.parquet"))
     assert pq.ParquetFile(first).metadata.row_group(0).column(0).compression == "ZSTD"
 
-    # A second run changes nothing: no file, no row, no audit record.
+    # A second run changes nothing: no file, no row, no month record.
     audit_rows = warehouse.scalar("select count(*) from audit.retention_runs")
     again = warehouse.cli("retention")
     assert again.stdout.startswith("nothing to archive: no raw rows loaded before ")
@@ -195,6 +195,16 @@ def test_retention_round_trips_months_exactly(warehouse: Warehouse) -> None:
         ("restore", "rejected_rows", "2024-01", 1),
         ("retention", "meter_readings", "2024-01", 4),
         ("retention", "rejected_rows", "2024-01", 1),
+    ]
+    # One pipeline_runs row per run: archive files written or restored, rows restored.
+    assert warehouse.query(
+        "select command, files, rows_landed, outcome from audit.pipeline_runs order by started_at"
+    ) == [
+        ("retention", 4, 0, "success"),
+        ("retention", 0, 0, "success"),
+        ("restore", 2, 5, "success"),
+        ("restore", 0, 0, "success"),
+        ("retention", 2, 0, "success"),
     ]
 
 

@@ -17,7 +17,8 @@ hot table's columns and types, byte for byte the same text. One transaction per
 month: the month's rows are counted, written to `part-<run_id>.parquet.tmp`, read
 back (footer row count), deleted, and the three counts must agree before the commit,
 with one `audit.retention_runs` row per file; the file gets its final name after the
-commit. Readers see only `*.parquet`; a run that dies between commit and rename is
+commit. Each run also leaves one `audit.pipeline_runs` row (command 'retention' or
+'restore'). Readers see only `*.parquet`; a run that dies between commit and rename is
 finished by the next run (the audit row names the file).
 
 Restore. `restore --month YYYY-MM` inserts every archived file of that month back
@@ -83,7 +84,6 @@ SCHEMAS = {
     ),
 }
 AUDIT_DDL = (
-    "create schema if not exists audit",
     """create table if not exists audit.retention_runs (
         run_id text not null,
         command text not null,
@@ -120,19 +120,25 @@ class Moved:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     warehouse = Warehouse(settings)
+    started = dt.datetime.now(UTC)
+    run_id = _run_id(started)
+    moved: list[Moved] = []
     try:
         if args.verb == "retention":
             days = retention_days() if args.days is None else args.days
             if days < 0:
                 raise UserError(f"--days must be 0 or more, got {days}")
-            moved = archive(warehouse, settings.lake_dir, days, dt.datetime.now(UTC))
+            moved = archive(warehouse, settings.lake_dir, days, started, run_id)
             if moved:
                 print(FULL_REFRESH_WARNING, file=sys.stderr)
         else:
-            restore(warehouse, settings.lake_dir, parse_month(args.month))
+            moved = restore(warehouse, settings.lake_dir, parse_month(args.month), run_id)
     except ReconcileError as error:
+        _record_run(warehouse, run_id, args.verb, started, moved, str(error))
         print(f"greenstream: error: {error}", file=sys.stderr)
         return 1
+    else:
+        _record_run(warehouse, run_id, args.verb, started, moved, None)
     finally:
         warehouse.close()
     return 0
@@ -158,12 +164,13 @@ def cutoff_for(now: dt.datetime, days: int) -> dt.datetime:
     return dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tzinfo=UTC)
 
 
-def archive(warehouse: Warehouse, lake: Path, days: int, now: dt.datetime) -> list[Moved]:
+def archive(
+    warehouse: Warehouse, lake: Path, days: int, now: dt.datetime, run_id: str
+) -> list[Moved]:
     """Move every raw row loaded before the cutoff to the archive, one month per transaction."""
     _ensure_audit(warehouse)
     _finish_interrupted(warehouse, lake)
     cutoff = cutoff_for(now, days)
-    run_id = _run_id(now)
     months = _months_before(warehouse, cutoff)
     if not months:
         print(f"nothing to archive: no raw rows loaded before {cutoff:%Y-%m-%d} (UTC)")
@@ -177,7 +184,7 @@ def archive(warehouse: Warehouse, lake: Path, days: int, now: dt.datetime) -> li
     return moved
 
 
-def restore(warehouse: Warehouse, lake: Path, start: dt.datetime) -> list[Moved]:
+def restore(warehouse: Warehouse, lake: Path, start: dt.datetime, run_id: str) -> list[Moved]:
     """Bring every archived file of one month back into raw, in one transaction."""
     _ensure_audit(warehouse)
     _finish_interrupted(warehouse, lake)
@@ -213,7 +220,7 @@ def restore(warehouse: Warehouse, lake: Path, start: dt.datetime) -> list[Moved]
                     f"and {after - before} came back; rolled back, nothing restored"
                 )
             restored.append(Moved(table, month, in_file, archive_file))
-        _record(warehouse, _run_id(started), "restore", restored, None, started)
+        _record(warehouse, run_id, "restore", restored, None, started)
     for item in restored:
         (lake / item.archive_file).unlink()
         print(f"{month}: {item.table} {item.rows} rows restored from {item.archive_file}")
@@ -261,6 +268,8 @@ def _archive_month(
 
 
 def _ensure_audit(warehouse: Warehouse) -> None:
+    """raw and audit.pipeline_runs (warehouse.py), and audit.retention_runs."""
+    warehouse.ensure_raw_schema()
     with warehouse.transaction():
         for statement in AUDIT_DDL:
             warehouse.execute(statement)
@@ -435,6 +444,36 @@ def _record(
                 cutoff,
                 started,
                 finished,
+            ],
+        )
+
+
+def _record_run(
+    warehouse: Warehouse,
+    run_id: str,
+    command: str,
+    started: dt.datetime,
+    moved: list[Moved],
+    error: str | None,
+) -> None:
+    """One audit.pipeline_runs row per run (the month detail is in audit.retention_runs):
+    files = archive files written or restored; rows_landed = rows restored into raw
+    (0 for retention, which lands nothing)."""
+    with warehouse.transaction():
+        warehouse.execute(
+            "insert into audit.pipeline_runs (run_id, command, target, started_at, "
+            "finished_at, files, rows_landed, outcome, attempts, error) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            [
+                run_id,
+                command,
+                warehouse.target,
+                started,
+                dt.datetime.now(UTC),
+                len(moved),
+                sum(item.rows for item in moved) if command == "restore" else 0,
+                "failed" if error else "success",
+                error,
             ],
         )
 
