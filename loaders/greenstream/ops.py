@@ -139,6 +139,7 @@ class TestResult:
     message: str
     relation: tuple[str, str] | None  # (schema, table) where dbt stored the failing rows
     subject: str  # "model x, column y"
+    column: str | None  # the column the test checks, shown first in the sample rows
 
 
 def target_dir() -> Path:
@@ -243,6 +244,7 @@ def _test_result(node: dict[str, Any], manifest: dict[str, Any]) -> TestResult:
         message=_first_line(node.get("message")),
         relation=_relation(node.get("relation_name")),
         subject=subject,
+        column=str(meta["column_name"]) if meta.get("column_name") else None,
     )
 
 
@@ -267,11 +269,19 @@ def _print_result(reader: Reader, result: TestResult) -> None:
     schema, table = result.relation
     names, rows = reader.query(f'select * from {schema}."{table}" limit {SAMPLE_ROWS}')
     print(f"    sample rows from {schema}.{table}:")
-    # the row's own columns first, lineage (`_source_file`, ...) after
-    order = sorted(range(len(names)), key=lambda index: names[index].startswith("_"))
+    # the tested column, the row's own columns, where it came from, the other lineage columns
+    order = sorted(range(len(names)), key=lambda index: _column_rank(names[index], result))
     for row in rows:
         pairs = ", ".join(f"{names[index]}={_cell(row[index])}" for index in order)
-        print(f"    - {_clip(pairs, 300)}")
+        print(f"    - {_clip(pairs, 400)}")
+
+
+def _column_rank(name: str, result: TestResult) -> int:
+    if name == result.column:
+        return 0
+    if name in ("_source_file", "_source_line"):
+        return 2
+    return 3 if name.startswith("_") else 1
 
 
 def _node_label(unique_id: str) -> str:
@@ -349,7 +359,7 @@ def _print_files(reader: Reader) -> None:
         f"reading files: {_count(by_status.get('loaded', 0))} loaded, "
         f"{_count(by_status.get('skipped_duplicate', 0))} skipped (already loaded), "
         f"{_count(by_status.get('dead_letter', 0))} to the dead letter; "
-        f"{_count(registry)} registry files loaded"
+        f"{_plural(int(registry), 'registry file')} loaded"
     )
     print(f"rows: {_count(landed)} landed, {_count(rejected)} rejected (raw.rejected_rows)")
 
@@ -387,7 +397,8 @@ def _print_dead_letters(reader: Reader, folder: Path) -> None:
         else []
     )
     print(
-        f"dead letters: {_count(len(ledger))} in the ledger, {_count(len(files))} files in {folder}"
+        f"dead letters: {_count(len(ledger))} in the ledger, "
+        f"{_plural(len(files), 'file')} in {folder}"
     )
     listed = [(name, error, _when(when)) for name, error, when in ledger]
     in_ledger = {name for name, _, _ in ledger}

@@ -1,0 +1,160 @@
+"""`greenstream status` and `greenstream failures` on the report's hand-made scenario.
+
+The scenario (see test_report.py) lands 640 rows and rejects 1; a JSON file named .csv
+goes to the dead letter. Its input-quality warnings, worked out by hand: one row without
+a meter id (day1.csv line 2), one invalid value ('abc'), one out-of-bounds reading (m4,
+25 kW), 32 missing slots (m3 on D2) and 144 faulty slots (m3 stuck 96, m4 near-zero 48).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from test_report import build_scenario
+
+from conftest import Warehouse, make_warehouse
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def built(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: dict[str, str] | None,
+) -> Iterator[Warehouse]:
+    root = tmp_path_factory.mktemp(f"ops_{request.param}")
+    with make_warehouse(request.param, root, postgres_server) as warehouse:
+        build_scenario(warehouse)
+        (root / "bad.csv").write_text('{"meter_id": "m9"}\n', encoding="utf-8")
+        assert warehouse.cli("load", "bad.csv", check=False).returncode == 1  # dead letter
+        yield warehouse
+
+
+def _where(warehouse: Warehouse) -> str:
+    if warehouse.target == "duckdb":
+        return f"duckdb {warehouse.env['GREENSTREAM_DUCKDB_PATH']}"
+    env = warehouse.env
+    return f"postgres {env['PGHOST']}:{env['PGPORT']}/{env['PGDATABASE']}"
+
+
+TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d UTC"
+
+
+def test_status_without_recorded_runs(built: Warehouse) -> None:
+    built.query("drop table if exists audit.pipeline_runs")
+    result = built.cli("status")
+    dead = built.env["GREENSTREAM_DEAD_LETTER_DIR"]
+    lines = result.stdout.splitlines()
+    assert lines[:6] == [
+        f"warehouse: {_where(built)}",
+        "recent runs: none recorded yet (audit.pipeline_runs appears with the next build)",
+        "reading files: 2 loaded, 0 skipped (already loaded), 1 to the dead letter; "
+        "1 registry file loaded",
+        "rows: 640 landed, 1 rejected (raw.rejected_rows)",
+        "meter-days: 7 from 2024-01-01 to 2024-01-02: 3 GOLD, 2 SILVER, 2 BRONZE",
+        f"dead letters: 1 in the ledger, 1 file in {dead}",
+    ]
+    assert re.fullmatch(
+        rf"  bad\.csv \({TIME}\): missing required column\(s\) meter_id, timestamp, "
+        r"energy_value, energy_unit; the header has .*",
+        lines[6],
+    )
+    assert lines[7] == (
+        f"  fix a file, then load it again; the reasons are also in {dead}/*.error.json"
+    )
+    assert re.fullmatch(
+        rf"last build: {TIME}, 0 failed or errored, \d+ warnings: see greenstream failures",
+        lines[8],
+    )
+    assert len(lines) == 9
+    assert result.stderr == ""
+
+
+def test_status_lists_recent_runs_newest_first(built: Warehouse) -> None:
+    built.query(
+        "create table if not exists audit.pipeline_runs (run_id text, command text, "
+        "target text, started_at timestamptz, finished_at timestamptz, files integer, "
+        "rows_landed bigint, outcome text, attempts integer, error text)"
+    )
+    built.query(
+        "insert into audit.pipeline_runs (run_id, command, target, started_at, finished_at, "
+        "files, rows_landed, outcome, attempts, error) values "
+        "('r1', 'run', 'duckdb', cast('2090-01-01 03:00:00+00' as timestamptz), "
+        "cast('2090-01-01 03:00:40+00' as timestamptz), 2, 640, 'success', 1, null), "
+        "('r2', 'build', 'duckdb', cast('2090-01-02 03:00:00+00' as timestamptz), "
+        "cast('2090-01-02 03:00:12.5+00' as timestamptz), 0, 0, 'failed', 3, "
+        "'dbt could not run: Parsing Error\nmore detail')"
+    )
+    lines = built.cli("status").stdout.splitlines()
+    assert lines[1:4] == [
+        "recent runs (newest first, up to 10):",
+        "  2090-01-02 03:00 UTC  build on duckdb: failed, 12.5 s, 0 files, 0 rows landed, "
+        "3 attempts: dbt could not run: Parsing Error",
+        "  2090-01-01 03:00 UTC  run on duckdb: success, 40.0 s, 2 files, 640 rows landed",
+    ]
+
+
+WARNINGS = {
+    "WARN not_null_stg_raw__meter_readings_meter_id "
+    "(model stg_raw__meter_readings, column meter_id): 1 row",
+    "WARN stg_raw__meter_readings_value_valid (model stg_raw__meter_readings): 1 row",
+    "WARN silver_meter_readings_invalid_readings (model meter_readings): 1 row",
+    "WARN silver_meter_readings_out_of_bounds (model meter_readings): 1 row",
+    "WARN silver_meter_slots_missing (model meter_slots): 32 rows",
+    "WARN silver_meter_slots_faulty (model meter_slots): 144 rows",
+}
+
+
+def test_failures_lists_the_warnings_with_sample_rows(built: Warehouse) -> None:
+    result = built.cli("failures")
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(
+        rf"last build: {TIME} on {built.target}; \d+ tests: \d+ passed, \d+ warned, "
+        r"0 failed, 0 errored, 0 skipped",
+        lines[0],
+    )
+    headings = [line for line in lines if not line.startswith(" ")]
+    assert set(headings) >= WARNINGS
+    assert not [line for line in headings if line.startswith(("FAIL", "ERROR"))]
+    # up to five sample rows each, from the audit table dbt stored
+    missing = lines.index("WARN silver_meter_slots_missing (model meter_slots): 32 rows")
+    assert lines[missing + 1] == "    sample rows from audit.silver_meter_slots_missing:"
+    samples = lines[missing + 2 : missing + 7]
+    assert all(line.startswith("    - meter_id=m3, ") for line in samples)
+    assert all("source=missing, kw=NULL" in line for line in samples)
+    no_meter = headings.index(
+        "WARN not_null_stg_raw__meter_readings_meter_id "
+        "(model stg_raw__meter_readings, column meter_id): 1 row"
+    )
+    sample = lines[lines.index(headings[no_meter]) + 2]
+    assert sample.startswith("    - meter_id=NULL, timestamp_text=2024-01-01 00:00, ")
+    assert "_source_file=day1.csv, _source_line=2, " in sample
+    assert lines[-1].startswith("only warnings: the build is good")
+    assert result.returncode == 0
+
+
+def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
+    """Break an invariant of our own output, then run only the test that guards it."""
+    built.query(
+        "update gold.meter_day_quality set q_score = 150 "
+        "where meter_id = 'm1' and local_date = cast('2024-01-01' as date)"
+    )
+    test = "accepted_range_meter_day_quality_q_score__100__0"
+    assert built.cli("build", "--select", test, check=False).returncode == 1
+    result = built.cli("failures", check=False)
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(
+        rf"last build: {TIME} on {built.target}; 1 tests: 0 passed, 0 warned, 1 failed, "
+        "0 errored, 0 skipped",
+        lines[0],
+    )
+    assert lines[1:3] == [
+        f"FAIL {test} (model meter_day_quality, column q_score): 1 row",
+        f"    sample rows from audit.{test}:",
+    ]
+    assert lines[3].startswith(
+        "    - q_score=150.00, meter_id=m1, neighbourhood=north, local_date=2024-01-01, "
+    )
+    assert len(lines) == 4
+    assert result.returncode == 1
