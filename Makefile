@@ -25,6 +25,7 @@ demo: install
 	rm -rf $(DEMO_DIR)
 	$(BIN)/greenstream generate --meters $(DEMO_METERS) --days $(DEMO_DAYS) --seed 7 --out $(DEMO_DIR)
 	$(BIN)/greenstream run --registry $(DEMO_DIR)/registry.csv $(DEMO_DIR)/readings
+	$(BIN)/greenstream report --out report.html
 
 test: install
 	$(BIN)/pytest
@@ -40,9 +41,16 @@ format: install
 	$(BIN)/ruff check --fix loaders tests benchmarks
 	$(BIN)/sqlfluff fix models tests/singular snapshots
 
+# The docs site has its own target folder, so `greenstream failures` still sees the last build.
+DOCS_TARGET ?= target/docs
+DOCS_PORT ?= 8080
 docs: install
-	$(BIN)/dbt docs generate
-	$(BIN)/dbt docs serve --port $${DOCS_PORT:-8080}
+	@mkdir -p "$$(dirname "$${GREENSTREAM_DUCKDB_PATH:-warehouse/greenstream.duckdb}")"
+	$(BIN)/dbt docs generate --target-path $(DOCS_TARGET)
+	@$(BIN)/python -c "import socket; socket.create_server(('127.0.0.1', $(DOCS_PORT))).close()" 2>/dev/null \
+		|| { echo "greenstream: error: port $(DOCS_PORT) is in use; run make docs DOCS_PORT=8081"; exit 2; }
+	@echo "dbt docs: open http://127.0.0.1:$(DOCS_PORT) in a browser (Ctrl-C stops the server)"
+	$(BIN)/dbt docs serve --target-path $(DOCS_TARGET) --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
 clean:
-	rm -rf target logs warehouse lake dead_letter processed $(DEMO_DIR) .pytest_cache
+	rm -rf target logs warehouse lake dead_letter processed $(DEMO_DIR) .pytest_cache report.html
