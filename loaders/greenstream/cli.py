@@ -240,22 +240,21 @@ def _build(
 
     started_at = started_at or pipeline.now()
     _open(settings).close()  # a clear one-line error when the warehouse is unreachable
+    result = pipeline.build(settings, dbt_vars, full_refresh=full_refresh, select=select)
     audit = pipeline.AuditLog()
-    record = pipeline.build_and_record(
-        settings,
-        dbt_vars,
+    pipeline.record_build(
         audit,
+        settings,
+        result,
         command=command,
         started_at=started_at,
         files=files,
         rows_landed=rows_landed,
-        full_refresh=full_refresh,
-        select=select,
     )
     audit.flush(settings)
-    if record.outcome == "success":
+    if result.success:
         return 0
-    print(f"greenstream: error: dbt build failed: {record.error}", file=sys.stderr)
+    print(f"greenstream: error: dbt build failed: {result.error}", file=sys.stderr)
     return 1
 
 

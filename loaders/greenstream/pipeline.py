@@ -71,6 +71,7 @@ class BuildResult:
     attempts: int
     error: str | None
     finished_at: dt.datetime
+    transient: bool = False  # it failed on a transient error: worth trying again later
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def build(
     *,
     full_refresh: bool = False,
     select: Sequence[str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
     jitter: Callable[[], float] = random.random,
     stopping: Callable[[], bool] = lambda: False,
 ) -> BuildResult:
@@ -215,14 +216,16 @@ def build(
         attempts += 1
         with _injected_failure():
             verdict = judge(run_dbt(["retry"] if resume else command, settings, dbt_vars))
+        if settings.target == "duckdb":
+            _release_duckdb()
         if verdict.success:
             return BuildResult(True, attempts, None, now())
         resume = resume or verdict.ran_nodes
+        error = verdict.error or "dbt build failed"
+        if attempts > 1:
+            error = f"{error} (after {attempts} attempts)"
         if not verdict.transient or attempts >= BUILD_ATTEMPTS or stopping():
-            error = verdict.error or "dbt build failed"
-            if attempts > 1:
-                error = f"{error} (after {attempts} attempts)"
-            return BuildResult(False, attempts, error, now())
+            return BuildResult(False, attempts, error, now(), verdict.transient)
         delay = BUILD_BACKOFF_SECONDS * 2 ** (attempts - 1) * (1 + 0.5 * jitter())
         print(
             f"greenstream: transient build failure: {verdict.error}; "
@@ -232,6 +235,8 @@ def build(
             flush=True,
         )
         sleep(delay)
+        if stopping():  # asked to stop while waiting: leave the retry to the next start
+            return BuildResult(False, attempts, f"{error}; stopped before retrying", now(), True)
 
 
 def judge(result: Any) -> Verdict:
@@ -257,34 +262,22 @@ def _message(message: str | None) -> str:
     return " ".join(lines[:3]) if lines else "failed"
 
 
-def build_and_record(
-    settings: Settings,
-    dbt_vars: dict[str, Any],
+def record_build(
     audit: AuditLog,
+    settings: Settings,
+    result: BuildResult,
     *,
     command: str,
     started_at: dt.datetime,
     files: int = 0,
     rows_landed: int = 0,
     arrivals: Sequence[tuple[str, dt.datetime]] = (),
-    full_refresh: bool = False,
-    select: Sequence[str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    stopping: Callable[[], bool] = lambda: False,
 ) -> RunRecord:
-    """Build, then queue the run's audit row (and an alert when it failed).
+    """Queue the run's audit row (and an alert when the build failed).
 
     `arrivals` are the files the build covers with the time each arrived: on success the
     record carries each file's event-to-insight latency (arrival to the end of the build).
     """
-    result = build(
-        settings,
-        dbt_vars,
-        full_refresh=full_refresh,
-        select=select,
-        sleep=sleep,
-        stopping=stopping,
-    )
     latencies = (
         {name: (result.finished_at - arrived).total_seconds() for name, arrived in arrivals}
         if result.success
@@ -306,6 +299,20 @@ def build_and_record(
     if not result.success:
         audit.add(Alert(command, "error", f"build {record.run_id}", result.error or "failed"))
     return record
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open in the process after a run (`keep_open`): close
+    it, so that the file is not locked while a watcher waits for the next file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    manager: Any = DuckDBConnectionManager  # untyped
+    try:
+        environment = manager.env()
+    except Exception:  # dbt never opened it (it stopped before running anything)
+        return
+    manager.close_all_connections()
+    environment.close()
 
 
 @contextmanager
