@@ -1,9 +1,9 @@
 """`greenstream status` and `greenstream failures` on the report's hand-made scenario.
 
-The scenario (see test_report.py) lands 640 rows and rejects 1; a JSON file named .csv
-goes to the dead letter. Its input-quality warnings, worked out by hand: one row without
-a meter id (day1.csv line 2), one invalid value ('abc'), one out-of-bounds reading (m4,
-25 kW), 32 missing slots (m3 on D2) and 144 faulty slots (m3 stuck 96, m4 near-zero 48).
+The scenario (see test_report.py) lands 640 rows and rejects 1; a file without the energy
+columns goes to the dead letter. Its input-quality warnings, worked out by hand: one row
+without a meter id (day1.csv line 2), one invalid value ('abc'), one out-of-bounds reading
+(m4, 25 kW), 32 missing slots (m3 on D2) and 144 faulty slots (m3 stuck 96, m4 near-zero 48).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def built(
     root = tmp_path_factory.mktemp(f"ops_{request.param}")
     with make_warehouse(request.param, root, postgres_server) as warehouse:
         build_scenario(warehouse)
-        (root / "bad.csv").write_text('{"meter_id": "m9"}\n', encoding="utf-8")
+        (root / "bad.csv").write_text("meter_id,timestamp\nm9,2024-01-01 00:00\n", encoding="utf-8")
         assert warehouse.cli("load", "bad.csv", check=False).returncode == 1  # dead letter
         yield warehouse
 
@@ -56,8 +56,8 @@ def test_status_without_recorded_runs(built: Warehouse) -> None:
         f"dead letters: 1 in the ledger, 1 file in {dead}",
     ]
     assert re.fullmatch(
-        rf"  bad\.csv \({TIME}\): missing required column\(s\) meter_id, timestamp, "
-        r"energy_value, energy_unit; the header has .*",
+        rf"  bad\.csv \({TIME}\): missing required column\(s\) energy_value, energy_unit; "
+        r"the header has 'meter_id', 'timestamp' .*",
         lines[6],
     )
     assert lines[7] == (

@@ -98,7 +98,9 @@ def decompress(path: Path, stored: bytes) -> bytes:
     try:
         return gzip.decompress(stored)
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
-        raise FileRejected(f"named .gz but not a readable gzip file ({error})") from error
+        raise FileRejected(
+            f"named .gz but not a readable gzip file ({error}); send the file again"
+        ) from error
 
 
 def readable_text(raw: bytes) -> tuple[str, bool]:
@@ -120,7 +122,7 @@ def readable_text(raw: bytes) -> tuple[str, bool]:
 def parse_header(data: bytes) -> list[str]:
     """The header's column names as written (line 1, after an optional BOM)."""
     if not data or data == BOM:
-        raise FileRejected("empty file: no header line")
+        raise FileRejected("empty file: no header line; export the file again")
     start = len(BOM) if data.startswith(BOM) else 0
     end = data.find(b"\n", start)
     line = data[start:] if end < 0 else data[start:end]
@@ -130,10 +132,22 @@ def parse_header(data: bytes) -> list[str]:
         raise FileRejected("line 1 is blank: the header must be the first line")
     text, clean = readable_text(line)
     if not clean:
-        raise FileRejected("the header line is not valid UTF-8 text")
+        raise FileRejected(
+            "the header line is not valid UTF-8 text, so this is no CSV export (an image, a "
+            "spreadsheet, another encoding?); save it as UTF-8 CSV and load that"
+        )
+    if text.lstrip().startswith(("{", "[")):
+        raise FileRejected("this is JSON, not CSV; export the data as CSV with a header row")
     if text.count('"') % 2:
-        raise FileRejected("the header line has an unclosed quote")
-    return next(csv.reader([text]))
+        raise FileRejected("the header line has an unclosed quote; fix the quotes on line 1")
+    header = next(csv.reader([text]))
+    separator = next((mark for mark in (";", "\t", "|") if len(header) == 1 and mark in text), None)
+    if separator is not None:
+        raise FileRejected(
+            f"the header is one column holding {separator!r}: the file is separated by "
+            f"{separator!r}, not commas; export it comma-separated"
+        )
+    return header
 
 
 def read_csv(

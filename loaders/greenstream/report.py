@@ -112,14 +112,14 @@ class ReportData:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
-    with open_reader(settings) as reader:
-        data = collect(reader)
-    page = render(data, dt.datetime.now(dt.UTC))
     if not out.parent.is_dir():
         raise UserError(
             f"cannot write the report to {out}: the folder {out.parent} does not exist; "
             "create it or give another --out"
         )
+    with open_reader(settings) as reader:
+        data = collect(reader)
+    page = render(data, dt.datetime.now(dt.UTC))
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as error:
