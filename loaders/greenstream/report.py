@@ -795,8 +795,9 @@ def _line_chart(
         colour, dash = _series_style(index)
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         path = " ".join(f"{x_of(x):.1f},{frame.y(kw):.1f}" for x, kw, _ in points)
+        radius = 3.5 if len(points) <= 31 else 2  # a day of slots: small dots
         markers = "".join(
-            f'<circle cx="{x_of(x):.1f}" cy="{frame.y(kw):.1f}" r="3.5" fill="{colour}">'
+            f'<circle cx="{x_of(x):.1f}" cy="{frame.y(kw):.1f}" r="{radius}" fill="{colour}">'
             f"<title>{escape(point)}</title></circle>"
             for x, kw, point in points
         )
