@@ -11,14 +11,16 @@ Builds are the slow part (~20-30 s each), so the scenarios are few and each does
   build ends it with exit 0 after the build, nothing lost or doubled.
 - bad files (no build): two rejected files in two cycles go to the dead letter with their
   sidecars and an alert each, the watcher keeps going; SIGTERM while idle exits 0.
-- catch-up with a transient failure (1 build): a file loaded without a build is built at
-  start; the injected transient failure (GREENSTREAM_TEST_FAIL_BUILDS=1) is retried with
-  `dbt retry`, and audit.pipeline_runs records attempts=2.
+- SIGTERM mid-load, then a restart (1 build): the file in hand is finished and moved,
+  the next one is left in the landing folder and nothing is built; the next watcher
+  builds the loaded file with the new one, and the injected transient failure
+  (GREENSTREAM_TEST_FAIL_BUILDS=1) is retried with `dbt retry`: attempts=2.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gzip
 import hashlib
 import json
@@ -44,9 +46,11 @@ TIMEOUT = 180  # seconds for a build to show up (a cold dbt parse included)
 
 
 def rows(meter: str, count: int) -> str:
-    """`count` quarter-hour readings of one meter on 2024-01-01, values 1..count kWh."""
+    """`count` quarter-hour readings of one meter from 2024-01-01 00:00, values 1..count kWh."""
+    start = dt.datetime(2024, 1, 1)
     return "".join(
-        f"{meter},2024-01-01 {i // 4:02d}:{i % 4 * 15:02d},{i + 1},kWh\n" for i in range(count)
+        f"{meter},{start + dt.timedelta(minutes=15 * i):%Y-%m-%d %H:%M},{i + 1},kWh\n"
+        for i in range(count)
     )
 
 
@@ -373,23 +377,54 @@ def test_bad_files_go_to_the_dead_letter_with_an_alert_and_sigterm_when_idle_exi
     assert alerts[0][3] == sidecar["reason"]
 
 
-def test_a_load_without_a_build_is_built_at_start_and_a_transient_failure_retried(
+def test_sigterm_mid_load_finishes_that_file_and_the_next_start_builds_it_with_a_retry(
     warehouse: Warehouse, watchers: list[Watcher]
 ) -> None:
-    (warehouse.root / "pre.csv").write_text(HEADER + rows("M1", 2))
-    (warehouse.root / "more.csv.gz").write_bytes(gzip.compress((HEADER + rows("M2", 1)).encode()))
-    warehouse.cli("load", "pre.csv", "more.csv.gz")
     landing = warehouse.root / "landing"
     landing.mkdir()
-    watcher = Watcher.start(warehouse, landing, GREENSTREAM_TEST_FAIL_BUILDS="1")
-    watchers.append(watcher)
-    watcher.wait_for(r"watch: built in 2 attempt\(s\)")
-    assert watcher.stop() == 0
-    (failure,) = watcher.matching(r"transient build failure")
+    # a.csv takes some 100 ms to load: the SIGTERM sent when its load starts lands in it
+    big = HEADER + "".join(rows(f"M{meter:02d}", 1000) for meter in range(20))
+    small = HEADER + rows("B1", 2)
+    (landing / "a.csv").write_text(big)
+    (landing / "b.csv.gz").write_bytes(gzip.compress(small.encode()))
+
+    first = Watcher.start(warehouse, landing)
+    watchers.append(first)
+    first.wait_for(r"watch: loading a\.csv")
+    assert first.stop() == 0
+    first.wait_for(r"a\.csv: 20,000 rows landed, 0 rejected; moved to .*processed/a\.csv$")
+    first.wait_for(r"stopping before the build; the next start builds these files")
+    first.wait_for(r"stopped; 1 file\(s\) left in .*: b\.csv\.gz$")
+    assert not first.matching(r"loading b\.csv\.gz|building")
+    assert sorted(path.name for path in landing.glob("*.csv*")) == ["b.csv.gz"]
+    assert warehouse.query("select file_name, status, rows_landed from raw.load_ledger") == [
+        ("a.csv", "loaded", 20_000)
+    ]
+
+    second = Watcher.start(warehouse, landing, GREENSTREAM_TEST_FAIL_BUILDS="1")
+    watchers.append(second)
+    second.wait_for(r"watch: building \(1 new file\(s\)\)")
+    second.wait_for(r"watch: built in 2 attempt\(s\)")
+    assert second.stop() == 0
+    (failure,) = second.matching(r"transient build failure")
     assert "server closed the connection unexpectedly (injected by" in failure
     assert re.search(r"; dbt retry in [0-9.]+ s \(attempt 2 of 4\)$", failure)
+    assert list(latencies(second)) == ["b.csv.gz"]  # a.csv arrived before this watcher
+
+    assert sorted(path.name for path in (landing / "processed").iterdir()) == [
+        "a.csv",
+        "b.csv.gz",
+    ]
     assert warehouse.query(
-        "select command, files, rows_landed, outcome, attempts, error from audit.pipeline_runs"
-    ) == [("watch", 0, 0, "success", 2, None)]
+        "select file_name, status, rows_landed from raw.load_ledger order by started_at"
+    ) == [("a.csv", "loaded", 20_000), ("b.csv.gz", "loaded", 2)]
+    assert warehouse.query(
+        "select command, files, rows_landed, outcome, attempts, error from audit.pipeline_runs "
+        "order by started_at"
+    ) == [
+        ("watch", 1, 20_000, "failed", 0, "stopped before the build; the next start builds"),
+        ("watch", 1, 2, "success", 2, None),
+    ]
     assert warehouse.scalar("select count(*) from audit.alerts") == 0
-    assert warehouse.scalar("select count(*) from silver.meter_readings") == 3
+    assert warehouse.scalar("select count(*) from raw.meter_readings") == 20_002
+    assert warehouse.scalar("select count(*) from silver.meter_readings") == 20_002

@@ -242,6 +242,7 @@ class Watcher:
     def _load(self, loader: Loader, path: Path) -> bool:
         """Land one file and move it on; True when it landed."""
         arrived = self.seen[path].arrived_at
+        _say(f"watch: loading {path.name}")
         outcome = loader.load_file(path, "readings")
         self.batch_files += 1
         self.batch_rows += outcome.landed
@@ -358,12 +359,12 @@ class Watcher:
 
 def _unbuilt_loads(warehouse: Warehouse) -> bool:
     """Some file loaded after the end of the last successful build (attempts > 0: a watch
-    cycle that only moved files on built nothing)."""
+    cycle that only moved files on built nothing; retention runs build nothing either)."""
     rows = warehouse.fetchall(
         "select count(*) from raw.load_ledger as ledger where ledger.status = 'loaded' "
         "and not exists (select 1 from audit.pipeline_runs as runs "
-        "where runs.outcome = 'success' and runs.attempts > 0 "
-        "and runs.finished_at >= ledger.finished_at)"
+        "where runs.command in ('build', 'run', 'watch') and runs.outcome = 'success' "
+        "and runs.attempts > 0 and runs.finished_at >= ledger.finished_at)"
     )
     return bool(rows[0][0])
 
