@@ -11,7 +11,7 @@ DEMO_DIR := demo_data
 DEMO_METERS ?= 200
 DEMO_DAYS ?= 3
 
-.PHONY: install demo test lint format docs clean
+.PHONY: install demo test lint format docs clean bench
 
 install: $(STAMP)
 
@@ -40,6 +40,12 @@ format: install
 	$(BIN)/ruff format loaders tests benchmarks
 	$(BIN)/ruff check --fix loaders tests benchmarks
 	$(BIN)/sqlfluff fix models tests/singular snapshots
+
+# Performance at utility scale (issue 5): data and warehouses under /tmp, figures into
+# BENCHMARKS.md. Small smoke run: make bench BENCH_ARGS='--meters 500 --sizes "" --skip-postgres'
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python benchmarks/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
 
 # The docs site has its own target folder, so `greenstream failures` still sees the last build.
 DOCS_TARGET ?= target/docs

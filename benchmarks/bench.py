@@ -1,0 +1,686 @@
+"""GreenStream at utility scale: load, build, incremental latency, memory, Parquet, floor.
+
+    .venv/bin/python benchmarks/bench.py [--meters 50000] [--history-days 7]
+        [--sizes 5000,200000] [--skip-postgres] [--work /tmp/greenstream-bench]
+        [--write BENCHMARKS.md]
+
+What it does (every step runs the real `greenstream` command in a child process, with
+its own warehouse, lake, dbt target and log folders under --work):
+
+1. Generates `--meters` meters x (history days + 1 measured day) at 15 minutes, one
+   file per history day and one file per hour of the measured day (`generate`), and a
+   15-minute file: the records of the measured day's first hour file whose timestamp
+   is nearest to its first slot (malformed lines stay with it).
+2. Floor: DuckDB alone reads the measured day's CSV files and writes them as Parquet
+   (`copy (select * from read_csv(...)) to ... (format parquet)`); the same for the
+   15-minute file. Every time below is also given as a ratio to its floor.
+3. Per engine (DuckDB; PostgreSQL unless --skip-postgres): end to end on a fresh
+   warehouse = `greenstream load` of the registry and the measured day, then
+   `greenstream build`; then event to insight on another fresh warehouse holding the
+   history days (loaded and built first): the 15-minute file arrives, and the time
+   until `greenstream run` (load + incremental build) has updated gold.
+4. DuckDB at each of --sizes meters x 1 day: end to end, readings per second, and the
+   growth of the time against the growth of the meters.
+5. Peak memory: the largest sum of resident memory over this process, its children
+   and the PostgreSQL server's processes, sampled every 0.2 s (getrusage of the
+   children is printed as a cross-check); Parquet outputs (the lake) against the CSV.
+
+Prints a table and, with --write, puts it into the file between the markers
+`<!-- bench:begin -->` and `<!-- bench:end -->` (the notes outside them are kept).
+When PGHOST is not set, a throwaway PostgreSQL server is started and stopped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import psycopg2
+
+from greenstream.generate import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+GREENSTREAM = str(Path(sys.executable).with_name("greenstream"))
+START = dt.date(2024, 1, 1)
+INTERVAL = 15
+SEED = 5
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+# Targets of issue 5 on the 2-core machine.
+TARGET_DUCKDB_PER_MIN = 10_000_000
+TARGET_PG_PER_MIN = 1_000_000
+TARGET_INCREMENTAL_S = 5.0
+TARGET_RSS_BYTES = 4 * 1024**3
+TARGET_PARQUET_SHARE = 0.10
+_STAMP = re.compile(
+    r"^\s*(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?"
+    r"(Z|[+-]\d\d(?::?\d\d)?)?\s*$"
+)
+
+
+@dataclass
+class Figure:
+    """One measured figure: what, value, unit, ratio to its floor, load average."""
+
+    name: str
+    value: float
+    unit: str
+    floor: float | None = None  # seconds of the matching floor
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
+
+    def text(self) -> str:
+        if self.unit == "s":
+            shown = f"{self.value:.2f} s"
+        elif self.unit == "B":
+            shown = f"{self.value / 1024**2:,.0f} MiB"
+        elif self.unit == "%":
+            shown = f"{self.value:.1f} %"
+        elif self.unit == "x":
+            shown = f"x{self.value:.1f}"
+        else:
+            shown = f"{self.value:,.0f} {self.unit}"
+        return shown
+
+    def ratio(self) -> str:
+        if self.floor is None or self.floor <= 0:
+            return ""
+        return f"{self.value / self.floor:.1f}x"
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    targets: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    slowest: dict[str, tuple[str, list[tuple[str, float]]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        ratio = f" ({figure.ratio()} the floor)" if figure.ratio() else ""
+        print(f"bench: {figure.name}: {figure.text()}{ratio} [load {figure.load:.1f}]", flush=True)
+        return figure
+
+    def target(self, name: str, wanted: str, met: bool, measured: str) -> None:
+        self.targets.append((name, wanted, met, measured))
+
+
+# ------------------------------------------------------------------ memory
+
+
+def _rss_of(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _parents() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return parents
+
+
+def _tree(roots: Sequence[int], parents: dict[int, int]) -> set[int]:
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return found
+
+
+class MemorySampler:
+    """Peak of the summed RSS of this process tree and the given server processes."""
+
+    def __init__(self) -> None:
+        self.roots = [os.getpid()]
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            pids = _tree(self.roots, _parents())
+            self.peak = max(self.peak, sum(_rss_of(pid) for pid in pids))
+
+
+# ------------------------------------------------------------------ data
+
+
+@dataclass(frozen=True)
+class Data:
+    registry: Path
+    history: list[Path]
+    measured: list[Path]
+    quarter: Path  # the 15-minute file
+    measured_rows: int
+    quarter_rows: int
+
+
+def make_data(folder: Path, meters: int, history_days: int) -> Data:
+    """History days (a file per day), the measured day (a file per hour), the 15-minute file."""
+    history: list[Path] = []
+    if history_days:
+        past = generate(
+            out=folder / "history",
+            meters=meters,
+            days=history_days,
+            start=START,
+            interval_minutes=INTERVAL,
+            seed=SEED,
+            files_per="day",
+        )
+        history = past.reading_files
+    day = START + dt.timedelta(days=history_days)
+    measured = generate(
+        out=folder / "measured",
+        meters=meters,
+        days=1,
+        start=day,
+        interval_minutes=INTERVAL,
+        seed=SEED + 1,
+        files_per="hour",
+    )
+    quarter = folder / "quarter" / f"readings_{day.isoformat()}T0000.csv"
+    quarter.parent.mkdir(parents=True, exist_ok=True)
+    first_slot = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    rows = _first_slot_lines(measured.reading_files[0], quarter, first_slot)
+    return Data(
+        registry=measured.registry_path,
+        history=history,
+        measured=measured.reading_files,
+        quarter=quarter,
+        measured_rows=measured.rows_written,
+        quarter_rows=rows,
+    )
+
+
+def _first_slot_lines(source: Path, target: Path, slot: dt.datetime) -> int:
+    """Copy the header and the records nearest to `slot` (or unparseable) to `target`."""
+    lines = source.read_bytes().split(b"\n")
+    kept = [lines[0]]
+    half = dt.timedelta(minutes=INTERVAL / 2)
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        fields = line.split(b",")
+        instant = _instant(fields[1]) if len(fields) > 1 else None
+        if instant is None or slot - half <= instant < slot + half:
+            kept.append(line)
+    target.write_bytes(b"\n".join(kept) + b"\n")
+    return len(kept) - 1
+
+
+def _instant(raw: bytes) -> dt.datetime | None:
+    match = _STAMP.match(raw.decode("utf-8", "replace"))
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in match.groups()[:6])
+    try:
+        instant = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+    except ValueError:
+        return None
+    zone = match.group(7)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        instant -= sign * offset
+    return instant
+
+
+def csv_bytes(files: Sequence[Path]) -> int:
+    return sum(path.stat().st_size for path in files)
+
+
+def floor_seconds(files: Sequence[Path], out: Path) -> tuple[float, int]:
+    """DuckDB alone: read the CSV files and write them as one Parquet file."""
+    listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    started = time.perf_counter()
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select * from read_csv([{listed}], header = true, all_varchar = true, "
+            f"ignore_errors = true)) to '{out}' (format parquet)"
+        )
+    seconds = time.perf_counter() - started
+    size = out.stat().st_size
+    out.unlink()
+    return seconds, size
+
+
+# ------------------------------------------------------------------ runs
+
+
+@dataclass
+class Engine:
+    """One warehouse of one engine: its environment for the `greenstream` command."""
+
+    target: str
+    folder: Path
+    env: dict[str, str]
+    commands: list[str]
+
+    def cli(self, *args: str | Path) -> float:
+        argv = [GREENSTREAM, *map(str, args)]
+        shown = shlex.join(["greenstream", *map(str, args)])
+        self.commands.append(f"[{self.target}] {shown.replace(str(self.folder.parent), '$WORK')}")
+        started = time.perf_counter()
+        result = subprocess.run(
+            argv, cwd=ROOT, env=self.env, capture_output=True, text=True, check=False
+        )
+        seconds = time.perf_counter() - started
+        if result.returncode != 0:
+            raise SystemExit(
+                f"bench: {shlex.join(argv)} exited {result.returncode}\n"
+                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            )
+        return seconds
+
+    def lake_bytes(self) -> int:
+        lake = self.folder / "lake"
+        return sum(path.stat().st_size for path in lake.rglob("*.parquet")) if lake.exists() else 0
+
+
+class Postgres:
+    """Fresh databases on the server given by PG*, or on a throwaway server."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] = {}
+        self.throwaway: str | None = None
+        self.version = ""
+
+    def __enter__(self) -> Postgres:
+        if os.environ.get("PGHOST"):
+            keys = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD")
+            self.env = {key: os.environ[key] for key in keys if key in os.environ}
+        else:
+            script = ROOT / "scripts" / "throwaway-postgres.sh"
+            started = subprocess.run(
+                [str(script), "start"], capture_output=True, text=True, check=True
+            )
+            exports = shlex.split(started.stdout.strip().removeprefix("export "))
+            self.env = dict(item.split("=", 1) for item in exports)
+            self.throwaway = self.env.pop("GREENSTREAM_PG_DIR")
+            self.env.pop("PGDATABASE", None)
+        self.version = str(self._admin("show server_version") or "")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.throwaway is not None:
+            script = ROOT / "scripts" / "throwaway-postgres.sh"
+            subprocess.run([str(script), "stop", self.throwaway], check=False)
+
+    def server_pids(self) -> list[int]:
+        if self.throwaway is None:
+            return []
+        pid_file = Path(self.throwaway) / "data" / "postmaster.pid"
+        return [int(pid_file.read_text().split()[0])] if pid_file.exists() else []
+
+    def _admin(self, sql: str) -> object:
+        connection = psycopg2.connect(
+            host=self.env["PGHOST"],
+            port=self.env.get("PGPORT", "5432"),
+            user=self.env.get("PGUSER", "postgres"),
+            password=self.env.get("PGPASSWORD", ""),
+            dbname="postgres",
+        )
+        connection.autocommit = True
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+                return cursor.fetchone()[0] if cursor.description else None
+        finally:
+            connection.close()
+
+    def fresh(self, name: str) -> dict[str, str]:
+        self._admin(f"drop database if exists {name}")
+        self._admin(f"create database {name}")
+        return {**self.env, "PGDATABASE": name}
+
+
+def engine(
+    target: str, folder: Path, commands: list[str], postgres: Postgres | None, name: str
+) -> Engine:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PG", "GREENSTREAM_", "DBT_"))
+    }
+    env.update(
+        GREENSTREAM_TARGET=target,
+        GREENSTREAM_DUCKDB_PATH=str(folder / "wh.duckdb"),
+        GREENSTREAM_LAKE_DIR=str(folder / "lake"),
+        GREENSTREAM_DEAD_LETTER_DIR=str(folder / "dead_letter"),
+        GREENSTREAM_PII_KEY="bench-key-not-a-secret",
+        DBT_PROFILES_DIR=str(ROOT),
+        DBT_TARGET_PATH=str(folder / "target"),
+        DBT_LOG_PATH=str(folder / "logs"),
+        PGTZ="UTC",
+    )
+    if postgres is not None:
+        env.update(postgres.fresh(name))
+    return Engine(target, folder, env, commands)
+
+
+def record_nodes(report: Report, label: str, warehouse: Engine) -> None:
+    """The slowest dbt nodes of the last build, and where the build's time went."""
+    results = json.loads((warehouse.folder / "target" / "run_results.json").read_text())
+    timed = sorted(
+        ((str(node["unique_id"]), float(node["execution_time"])) for node in results["results"]),
+        key=lambda item: -item[1],
+    )
+    tests = sum(seconds for name, seconds in timed if name.startswith("test."))
+    others = sum(seconds for name, seconds in timed if not name.startswith("test."))
+    report.slowest[label] = (
+        f"{len(timed)} nodes, dbt elapsed {float(results['elapsed_time']):.1f} s; summed "
+        f"execution: models/seeds/snapshots {others:.1f} s, data tests {tests:.1f} s",
+        timed[:8],
+    )
+
+
+def end_to_end(
+    report: Report,
+    label: str,
+    warehouse: Engine,
+    data: Data,
+    floor: float,
+) -> float:
+    """Load the registry and the measured day, full build; returns the total seconds."""
+    load = warehouse.cli("load", "--registry", data.registry, data.measured[0].parent)
+    report.add(Figure(f"{label}: load {data.measured_rows:,} readings", load, "s", floor))
+    build = warehouse.cli("build")
+    report.add(Figure(f"{label}: full build", build, "s", floor))
+    record_nodes(report, f"{label} full build", warehouse)
+    total = load + build
+    report.add(Figure(f"{label}: end to end", total, "s", floor))
+    report.add(Figure(f"{label}: end to end rate", data.measured_rows / total * 60, "readings/min"))
+    return total
+
+
+def incremental(report: Report, label: str, warehouse: Engine, data: Data, floor: float) -> float:
+    """History loaded and built, then the 15-minute file from arrival to gold."""
+    load = warehouse.cli("load", "--registry", data.registry, data.history[0].parent)
+    build = warehouse.cli("build")
+    report.add(Figure(f"{label}: history load ({len(data.history)} days)", load, "s"))
+    report.add(Figure(f"{label}: history full build", build, "s"))
+    landing = warehouse.folder / "landing"
+    landing.mkdir()
+    arrived = time.perf_counter()
+    shutil.copyfile(data.quarter, landing / data.quarter.name)
+    warehouse.cli("run", landing / data.quarter.name)
+    latency = time.perf_counter() - arrived
+    report.add(
+        Figure(
+            f"{label}: 15-minute file ({data.quarter_rows:,} readings) arrival to gold",
+            latency,
+            "s",
+            floor,
+        )
+    )
+    record_nodes(report, f"{label} incremental build", warehouse)
+    return latency
+
+
+# ------------------------------------------------------------------ report
+
+
+def machine() -> list[str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as handle:
+        total_kib = int(handle.readline().split()[1])
+    return [
+        f"- CPU: {cpu}, `nproc` = {os.cpu_count()}",
+        f"- memory: {total_kib / 1024**2:.1f} GiB",
+        f"- Python {platform.python_version()}, DuckDB {duckdb.__version__}",
+    ]
+
+
+def table(report: Report) -> list[str]:
+    rows = [
+        "| figure | value | ratio to floor | load average |",
+        "|---|---:|---:|---:|",
+    ]
+    for figure in report.figures:
+        rows.append(f"| {figure.name} | {figure.text()} | {figure.ratio()} | {figure.load:.1f} |")
+    return rows
+
+
+def render(report: Report, header: list[str]) -> str:
+    lines = [BEGIN, "", f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", "", "## Machine", ""]
+    lines += header
+    lines += ["", "## Commands", "", "```"]
+    lines += report.commands
+    lines += ["```", "", "## Figures", ""]
+    lines += table(report)
+    lines += ["", "## Targets", "", "| target | wanted | measured | met |", "|---|---|---|---|"]
+    for name, wanted, met, measured in report.targets:
+        lines.append(f"| {name} | {wanted} | {measured} | {'yes' if met else 'NO'} |")
+    for label, (summary, nodes) in report.slowest.items():
+        lines += ["", f"{label}: {summary}. Slowest nodes (run_results.json):", ""]
+        lines += [f"- {name}: {seconds:.2f} s" for name, seconds in nodes]
+    if report.notes:
+        lines += ["", *report.notes]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write(path: Path, text: str) -> None:
+    old = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in old and END in old:
+        before, rest = old.split(BEGIN, 1)
+        after = rest.split(END, 1)[1]
+        new = before + text + after
+    else:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    path.write_text(new)
+
+
+# ------------------------------------------------------------------ main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--meters", type=int, default=50_000)
+    parser.add_argument("--history-days", type=int, default=7)
+    parser.add_argument(
+        "--sizes",
+        default="5000,200000",
+        help="other meter counts x 1 day for DuckDB scaling, comma-separated ('' for none)",
+    )
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/greenstream-bench"))
+    parser.add_argument("--write", type=Path, help="put the results into this Markdown file")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def step(name: str) -> Iterator[None]:
+    print(f"bench: {name} ...", flush=True)
+    yield
+
+
+def run(args: argparse.Namespace) -> Report:
+    report = Report()
+    work: Path = args.work
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    with step(f"generating {args.meters:,} meters x ({args.history_days} + 1) days"):
+        data = make_data(work / "data", args.meters, args.history_days)
+    measured_csv = csv_bytes(data.measured)
+    floor, floor_parquet = floor_seconds(data.measured, work / "floor.parquet")
+    report.add(Figure(f"floor: DuckDB CSV to Parquet, {data.measured_rows:,} readings", floor, "s"))
+    quarter_floor, _ = floor_seconds([data.quarter], work / "floor-quarter.parquet")
+    report.add(
+        Figure(f"floor: the 15-minute file ({data.quarter_rows:,} readings)", quarter_floor, "s")
+    )
+    report.add(Figure("CSV input, measured day", measured_csv, "B"))
+    report.add(Figure("floor Parquet / CSV", 100 * floor_parquet / measured_csv, "%"))
+
+    duck = engine("duckdb", work / "duckdb", report.commands, None, "")
+    duck_total = end_to_end(report, "DuckDB", duck, data, floor)
+    lake = duck.lake_bytes()
+    share = lake / measured_csv
+    report.add(Figure("DuckDB: Parquet outputs (lake)", lake, "B"))
+    report.add(Figure("DuckDB: Parquet outputs / CSV input", 100 * share, "%"))
+    duck_rate = data.measured_rows / duck_total * 60
+    report.target(
+        "DuckDB end to end",
+        ">= 10 M readings/min",
+        duck_rate >= TARGET_DUCKDB_PER_MIN,
+        f"{duck_rate / 1e6:.2f} M/min ({duck_total:.1f} s for {data.measured_rows:,})",
+    )
+    report.target(
+        "Parquet outputs", "<= 10 % of CSV", share <= TARGET_PARQUET_SHARE, f"{100 * share:.1f} %"
+    )
+    shutil.rmtree(duck.folder)
+    if args.history_days:
+        duck_incr = engine("duckdb", work / "duckdb-incremental", report.commands, None, "")
+        latency = incremental(report, "DuckDB", duck_incr, data, quarter_floor)
+        report.target(
+            "DuckDB 15-minute file to gold",
+            "<= 5 s",
+            latency <= TARGET_INCREMENTAL_S,
+            f"{latency:.1f} s",
+        )
+        shutil.rmtree(duck_incr.folder)
+
+    if not args.skip_postgres:
+        with Postgres() as postgres:
+            args.header.append(
+                f"- PostgreSQL {postgres.version}"
+                + (" (throwaway server)" if postgres.throwaway else " (server from PG*)")
+            )
+            args.sampler.roots += postgres.server_pids()
+            pg = engine("postgres", work / "postgres", report.commands, postgres, "gs_bench_e2e")
+            pg_total = end_to_end(report, "PostgreSQL", pg, data, floor)
+            pg_rate = data.measured_rows / pg_total * 60
+            report.target(
+                "PostgreSQL end to end",
+                ">= 1 M readings/min",
+                pg_rate >= TARGET_PG_PER_MIN,
+                f"{pg_rate / 1e6:.2f} M/min ({pg_total:.1f} s)",
+            )
+            if args.history_days:
+                pg_incr = engine(
+                    "postgres", work / "postgres-incr", report.commands, postgres, "gs_bench_incr"
+                )
+                latency = incremental(report, "PostgreSQL", pg_incr, data, quarter_floor)
+                report.target(
+                    "PostgreSQL 15-minute file to gold",
+                    "<= 5 s",
+                    latency <= TARGET_INCREMENTAL_S,
+                    f"{latency:.1f} s",
+                )
+
+    rates: list[tuple[int, float, float]] = [
+        (args.meters, duck_total, data.measured_rows / duck_total)
+    ]
+    for meters in sizes:
+        with step(f"scaling: {meters:,} meters x 1 day on DuckDB"):
+            sized = make_data(work / f"data-{meters}", meters, 0)
+            sized_floor, _ = floor_seconds(sized.measured, work / "floor-size.parquet")
+            report.add(Figure(f"floor at {meters:,} meters", sized_floor, "s"))
+            warehouse = engine("duckdb", work / f"duckdb-{meters}", report.commands, None, "")
+            total = end_to_end(report, f"DuckDB {meters:,} meters", warehouse, sized, sized_floor)
+            report.add(
+                Figure(f"DuckDB {meters:,} meters: rate", sized.measured_rows / total, "readings/s")
+            )
+            rates.append((meters, total, sized.measured_rows / total))
+            shutil.rmtree(warehouse.folder)
+            shutil.rmtree(work / f"data-{meters}")
+    rates.sort()
+    if len(rates) > 1:
+        (small, small_s, small_rate), (big, big_s, big_rate) = rates[0], rates[-1]
+        growth = big_s / small_s
+        report.add(
+            Figure(
+                f"time growth {small:,} -> {big:,} meters (meters x{big / small:.0f})", growth, "x"
+            )
+        )
+        linear = growth <= 1.25 * big / small
+        report.target(
+            "cost close to linear",
+            f"time x{big / small:.0f} or less (+25 %) for meters x{big / small:.0f}",
+            linear,
+            f"time x{growth:.1f}; {small_rate:,.0f} -> {big_rate:,.0f} readings/s",
+        )
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    sampler = MemorySampler()
+    args.sampler = sampler
+    header = machine()
+    args.header = header
+    with sampler:
+        report = run(args)
+    report.commands.insert(
+        0, f"$ make bench  # {shlex.join(['benchmarks/bench.py', *(argv or sys.argv[1:])])}"
+    )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    report.add(Figure("peak RSS, sum over processes (sampled)", sampler.peak, "B"))
+    report.add(Figure("peak RSS, largest child (getrusage) + bench", children + own, "B"))
+    peak = max(sampler.peak, children + own)
+    report.target("peak RSS", "<= 4 GiB", peak <= TARGET_RSS_BYTES, f"{peak / 1024**3:.2f} GiB")
+    print("\n".join(table(report)))
+    for name, wanted, met, measured in report.targets:
+        print(f"target {name}: {wanted}: {measured}: {'met' if met else 'NOT met'}")
+    if args.write is not None:
+        write(args.write, render(report, header))
+        print(f"bench: results written to {args.write}")
+    if not args.keep:
+        shutil.rmtree(args.work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
