@@ -56,6 +56,7 @@ from greenstream.warehouse import Warehouse, is_transient
 PROCESSED = "processed"
 OUTAGE_RETRIES = 3  # failed retries of a cycle before an alert
 MAX_BACKOFF_SECONDS = 60.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class WarehouseDown(BaseException):
@@ -106,9 +107,6 @@ def _signals(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
-
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Watcher:
