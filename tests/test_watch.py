@@ -278,6 +278,8 @@ def test_lifecycle_with_an_outage_a_slow_file_a_redelivery_and_sigterm_mid_build
         assert taken_at >= written_at
         pattern = r"alert \(error\) watch: warehouse: failing since .*4 attempts"
         watcher.wait_for(pattern, after=down_line)
+        delays = [re.findall(r"retrying in ([0-9.]+) s$", line) for line in watcher.matching("")]
+        assert [found[0] for found in delays if found][:4] == ["0.5", "1.0", "2.0", "4.0"]
         assert sorted(path.name for path in landing.glob("*.csv")) == ["g1.csv", "slow.csv"]
         assert not (tmp_path / "dead_letter").exists()
 
