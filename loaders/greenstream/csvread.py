@@ -9,8 +9,8 @@ scan of the raw bytes supplies the physical line numbers:
   line breaks starts on its first line and spans several;
 * when the file's line count equals header + records + blank lines, no record spans
   lines (proof in `_line_layout`) and the landed records are simply the lines that are
-  neither blank nor rejected, in order: a small "breakpoints" table turns the reader's
-  row order into line numbers (an ASOF join), so the common case costs a few passes
+  neither blank nor rejected, in order: a binary search over the few gaps turns the
+  reader's row order into line numbers (a POSITIONAL JOIN), so the common case costs a few passes
   over the bytes in C;
 * otherwise a quote-parity scan of every line finds where each record starts.
 
@@ -24,13 +24,14 @@ import bisect
 import csv
 import functools
 import gzip
-import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 BOM = b"\xef\xbb\xbf"
@@ -40,10 +41,9 @@ REJECTS_TABLE = "gs_stage_rejects"
 _READER_REJECTS = "gs_reader_errors"
 _READER_SCANS = "gs_reader_scans"
 _BREAKS_TABLE = "gs_stage_breaks"
-_NEWLINE = re.compile(rb"\n")
-# A NUL byte, or a line ending in an empty field (unquoted or "").
-_SUSPECT_NEEDLES = (b"\x00", b",\n", b",\r\n", b',""\n', b',""\r\n')
+# A NUL byte, or a line ending in an empty field (unquoted or "") (see `_Layout.suspects`).
 _SUSPECT_ENDINGS = (b",", b",\r", b',""', b',""\r')
+_LF, _CR, _COMMA, _QUOTE = (ord(mark) for mark in '\n\r,"')
 _REASONS = {
     "TOO MANY COLUMNS": "too many fields",
     "MISSING COLUMNS": "too few fields",
@@ -225,7 +225,7 @@ def read_csv(
             Reject(reject.line, redact(reject.raw_text), reject.reason) for reject in ordered
         ]
     extra = set(rejects) - rejected_by_reader
-    _create_line_view(connection, layout, rejected_by_reader, extra)
+    _create_line_view(connection, layout, staged, rejected_by_reader, extra)
     _create_rejects_table(connection, ordered)
     return ParsedFile(
         header=header,
@@ -256,10 +256,12 @@ class _Layout:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        self.lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        self.blank_lines = _blank_lines(data)
+        self.bytes = np.frombuffer(data, dtype=np.uint8)
+        self.newlines = np.flatnonzero(self.bytes == _LF)  # offsets of every b"\n"
+        self.lines = len(self.newlines) + (0 if data.endswith(b"\n") else 1)
+        self.blank_lines = _blank_lines(self.bytes, self.newlines)
         self.record_starts: list[int] | None = None
-        self._counted = (0, 1)  # (byte offset, its line) of the last count
+        self._counted = (0, 1)  # (byte offset, its line) of the last `line_of`
         self._positions: dict[int, int] = {}  # line -> a byte offset on that line
 
     @property
@@ -287,11 +289,8 @@ class _Layout:
         return False
 
     def line_of(self, position: int) -> int:
-        """Physical line holding byte `position`; cheap for increasing positions."""
-        offset, line = self._counted
-        if position < offset:
-            offset, line = 0, 1
-        line += self.data.count(b"\n", offset, position)
+        """Physical line holding byte `position` (a binary search over the line breaks)."""
+        line = int(np.searchsorted(self.newlines, position)) + 1
         self._counted = (position, line)
         return line
 
@@ -312,7 +311,7 @@ class _Layout:
 
     @functools.cached_property
     def _line_offsets(self) -> list[int]:
-        return [0, *(match.end() for match in _NEWLINE.finditer(self.data))]
+        return [0, *(int(offset) + 1 for offset in self.newlines)]
 
     def record_bytes(self, line: int) -> bytes:
         """The bytes of the record starting on `line`, without its final line break."""
@@ -334,13 +333,16 @@ class _Layout:
     def suspects(self) -> list[int]:
         """Records the reader may have accepted wrongly: with a NUL byte, or ending in an
         empty field (DuckDB 2.0 silently drops empty trailing fields beyond the header)."""
-        data = self.data
-        positions: list[int] = []
-        for needle in _SUSPECT_NEEDLES:
-            found = data.find(needle)
-            while found >= 0:
-                positions.append(found)
-                found = data.find(needle, found + 1)
+        data, raw = self.data, self.bytes
+        # each line's end: its b"\n", or the b"\r" before it
+        ends = self.newlines - (raw[np.maximum(self.newlines - 1, 0)] == _CR)
+        before = [raw[np.maximum(ends - back, 0)] for back in (1, 2, 3)]
+        empty_last = (before[0] == _COMMA) & (ends >= 1)
+        quoted_last = (before[0] == _QUOTE) & (before[1] == _QUOTE) & (before[2] == _COMMA)
+        quoted_last &= ends >= 3
+        positions = [int(at) for at in np.flatnonzero(raw == 0)]
+        positions += [int(at) for at in ends[empty_last] - 1]
+        positions += [int(at) for at in ends[quoted_last] - 3]
         if data.endswith(_SUSPECT_ENDINGS):
             positions.append(data.rindex(b","))
         lines: set[int] = set()
@@ -351,21 +353,12 @@ class _Layout:
         return sorted(lines)
 
 
-def _blank_lines(data: bytes) -> list[int]:
-    """Lines that are empty or a lone CR (inside quotes or not)."""
-    positions: list[int] = []  # offset of the newline that ends the line before a blank one
-    for needle in (b"\n\n", b"\n\r\n"):
-        found = data.find(needle)
-        while found >= 0:
-            positions.append(found)
-            found = data.find(needle, found + 1)
-    blank: list[int] = []
-    line, scanned = 1, 0
-    for position in sorted(positions):
-        line += data.count(b"\n", scanned, position)
-        scanned = position
-        blank.append(line + 1)
-    return blank
+def _blank_lines(raw: npt.NDArray[np.uint8], newlines: npt.NDArray[np.intp]) -> list[int]:
+    """Lines that are empty or a lone CR (inside quotes or not), ended by a line break."""
+    step = np.diff(newlines)
+    lone_cr = (step == 2) & (raw[np.minimum(newlines[:-1] + 1, len(raw) - 1)] == _CR)
+    # newline j (0-based) ends line j + 1, so the blank line after it is line j + 2
+    return [int(index) + 2 for index in np.flatnonzero((step == 1) | lone_cr)]
 
 
 def _quote_scan(data: bytes) -> tuple[list[int], list[int]]:
@@ -390,6 +383,7 @@ def _quote_scan(data: bytes) -> tuple[list[int], list[int]]:
 def _create_line_view(
     connection: duckdb.DuckDBPyConnection,
     layout: _Layout,
+    staged: int,
     rejected_lines: set[int],
     extra_rejects: set[int],
 ) -> None:
@@ -398,33 +392,27 @@ def _create_line_view(
     Staged row k (0-based, file order) is the k-th line after the header that starts a
     record the reader accepted. Lines that do not (blank, continuation, rejected) are
     gaps g_1 < g_2 < ...; row k sits on line k + 2 + i for the largest i with
-    g_i - i - 1 <= k (an ASOF join on a table of those breakpoints).
+    g_i - i - 1 <= k. numpy computes that line for every row (a binary search per row)
+    and a POSITIONAL JOIN puts it beside the row: no sort of the staged rows.
     """
     gaps: set[int] = set(layout.blank_lines) | rejected_lines
     if layout.record_starts is not None:
         starts = set(layout.record_starts)
         gaps |= {line for line in range(2, layout.lines + 1) if line not in starts}
-    breaks: dict[int, int] = {}
-    for index, gap in enumerate(sorted(gaps), start=1):
-        breaks[gap - index - 1] = index
-    staged = f"(select *, rowid as k from {STAGE_TABLE}) as staged"
-    if breaks:
-        table = pa.table(
-            {
-                "from_k": pa.array(list(breaks), type=pa.int64()),
-                "shift": pa.array(list(breaks.values()), type=pa.int64()),
-            }
-        )
-        connection.register("gs_breaks_arrow", table)
-        connection.execute(f"create temp table {_BREAKS_TABLE} as select * from gs_breaks_arrow")
-        connection.unregister("gs_breaks_arrow")
+    if gaps:
+        ordered = np.fromiter(sorted(gaps), dtype=np.int64, count=len(gaps))
+        thresholds = ordered - np.arange(2, len(ordered) + 2, dtype=np.int64)
+        rows = np.arange(staged, dtype=np.int64)
+        numbers = rows + 2 + np.searchsorted(thresholds, rows, side="right")
+        connection.register("gs_lines_arrow", pa.table({"_source_line": numbers}))
+        connection.execute(f"create temp table {_BREAKS_TABLE} as select * from gs_lines_arrow")
+        connection.unregister("gs_lines_arrow")
         lines = (
-            f"select staged.* exclude (k), staged.k + 2 + coalesce(breaks.shift, 0) "
-            f"as _source_line from {staged} "
-            f"asof left join {_BREAKS_TABLE} as breaks on staged.k >= breaks.from_k"
+            f"select staged.*, numbered._source_line from {STAGE_TABLE} as staged "
+            f"positional join {_BREAKS_TABLE} as numbered"
         )
     else:
-        lines = f"select staged.* exclude (k), staged.k + 2 as _source_line from {staged}"
+        lines = f"select *, rowid + 2 as _source_line from {STAGE_TABLE}"
     where = ""
     if extra_rejects:
         listed = ", ".join(str(line) for line in sorted(extra_rejects))
