@@ -170,8 +170,25 @@ class Warehouse:
             self._pg = _connect_postgres()
 
     def ensure_raw_schema(self) -> None:
+        """Create the loader's `raw` and `audit` tables that do not exist yet.
+
+        Nothing is run when they all exist: PostgreSQL checks the privilege of a
+        `create ... if not exists` before it looks, and the loader and transformer
+        roles may not create schemas.
+        """
+        catalog = "information_schema.tables" if self._duck else "pg_catalog.pg_tables"
+        columns = "table_schema, table_name" if self._duck else "schemaname, tablename"
+        existing = {
+            f"{schema}.{table}"
+            for schema, table in self.fetchall(
+                f"select {columns} from {catalog} where {columns.split(',')[0]} in ('raw', 'audit')"
+            )
+        }
+        statements = (*RAW_DDL, *AUDIT_DDL)
+        if all(name in existing for name in _created_tables(statements)):
+            return
         with self.transaction():
-            for statement in (*RAW_DDL, *AUDIT_DDL):
+            for statement in statements:
                 self.execute(statement)
 
     def close(self) -> None:
@@ -179,6 +196,15 @@ class Warehouse:
             self._duck.close()
         if self._pg is not None:
             self._pg.close()
+
+
+def _created_tables(statements: Sequence[str]) -> list[str]:
+    prefix = "create table if not exists "
+    return [
+        statement[len(prefix) :].split(maxsplit=1)[0]
+        for statement in statements
+        if statement.startswith(prefix)
+    ]
 
 
 def is_transient(error: BaseException) -> bool:
