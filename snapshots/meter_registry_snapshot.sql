@@ -17,8 +17,9 @@
 
     ),
 
-    -- the registry row in effect most recently per meter: latest effective_from_date, then
-    -- the latest landing (a re-delivery of the same date wins over the earlier one)
+    -- the registry as most recently delivered, per meter: the latest landing, and in it
+    -- the row with the latest effective_from_date (a later file wins even when the change
+    -- it announces takes effect earlier than an earlier file's load date)
     ranked as (
 
         select
@@ -26,8 +27,8 @@
             row_number() over (
                 partition by meter_id
                 order by
-                    effective_from_date desc,
                     _loaded_at desc,
+                    effective_from_date desc,
                     _source_file desc,
                     _source_line desc
             ) as recency_rank
@@ -48,7 +49,9 @@
             _source_file,
             _source_line,
             _file_sha256,
-            _loaded_at
+            _loaded_at,
+            -- the build that recorded the version (kept as is while the version is current)
+            {{ greenstream.built_at() }} as _built_at
         from ranked
         where recency_rank = 1
 

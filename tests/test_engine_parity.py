@@ -2,9 +2,9 @@
 
 A generated data set with every fault kind the generator injects goes through
 `greenstream run` on both engines; every contract table is then compared row by
-row. Columns that name the load itself (`_batch_id`, `_loaded_at`, the audit's
-batch id and load time) differ by construction and are left out; doubles are
-compared to 1e-9 relative, everything else exactly.
+row. Columns that name the load or the build itself (`_batch_id`, `_loaded_at`, the
+audit's batch id and load time, `_built_at`) differ by construction and are left out;
+doubles are compared to 1e-9 relative, everything else exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CONTRACT_TABLES = {
     "gold.quarantine": ("meter_id", "local_date"),
     "gold.batch_audit": ("source_file",),
 }
-LOAD_IDENTITY = {"_batch_id", "_loaded_at", "batch_id", "loaded_at"}
+LOAD_IDENTITY = {"_batch_id", "_loaded_at", "batch_id", "loaded_at", "_built_at"}
 
 
 def columns(warehouse: Warehouse, table: str) -> list[str]:

@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:false
 {%- set statuses = [
     'missing_meter_id',
     'invalid_timestamp',
@@ -11,25 +12,107 @@
     'valid',
 ] %}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='batch_id',
+    on_schema_change='append_new_columns',
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+
 with
 
-meter_readings as (
+all_meter_readings as (
 
     select * from {{ ref('meter_readings') }}
 
 ),
 
-rejected_rows as (
+all_rejected_rows as (
 
     select * from {{ ref('stg_raw__rejected_rows') }}
 
 ),
 
-load_ledger as (
+all_load_ledger as (
 
     select * from {{ ref('stg_raw__load_ledger') }}
 
 ),
+
+{%- if incremental %}
+
+-- files whose rows were built since the last build (new files, and older files whose
+-- rows changed status), and files the audit has not seen yet (ledger, rejected lines)
+changed_batches as (
+
+    select distinct _batch_id as batch_id
+    from all_meter_readings
+    where _built_at > {{ watermark() }}
+    union
+    select all_load_ledger.batch_id
+    from all_load_ledger
+    left join {{ this }} as stored
+        on all_load_ledger.batch_id = stored.batch_id
+    where
+        all_load_ledger.file_kind = 'readings'
+        and all_load_ledger.status = 'loaded'
+        and stored.batch_id is null
+    union
+    select all_rejected_rows._batch_id as batch_id
+    from all_rejected_rows
+    left join {{ this }} as stored
+        on all_rejected_rows._batch_id = stored.batch_id
+    where stored.batch_id is null
+
+),
+
+meter_readings as (
+
+    select all_meter_readings.*
+    from all_meter_readings
+    inner join changed_batches
+        on all_meter_readings._batch_id = changed_batches.batch_id
+
+),
+
+rejected_rows as (
+
+    select all_rejected_rows.*
+    from all_rejected_rows
+    inner join changed_batches
+        on all_rejected_rows._batch_id = changed_batches.batch_id
+
+),
+
+load_ledger as (
+
+    select all_load_ledger.*
+    from all_load_ledger
+    inner join changed_batches
+        on all_load_ledger.batch_id = changed_batches.batch_id
+
+),
+{%- else %}
+
+meter_readings as (
+
+    select * from all_meter_readings
+
+),
+
+rejected_rows as (
+
+    select * from all_rejected_rows
+
+),
+
+load_ledger as (
+
+    select * from all_load_ledger
+
+),
+{%- endif %}
 
 ledger_files as (
 
@@ -61,7 +144,7 @@ landed_per_batch as (
         min(_loaded_at) as loaded_at,
         count(*) as rows_landed,
         {% for status in statuses %}
-            sum(case when status = '{{ status }}' then 1 else 0 end) as rows_{{ status }},
+        sum(case when status = '{{ status }}' then 1 else 0 end) as rows_{{ status }},
         {% endfor %}
         sum(case when is_out_of_bounds then 1 else 0 end) as rows_out_of_bounds,
         count(distinct meter_id) as meters,
@@ -122,12 +205,13 @@ final as (
         cast(coalesce(landed_per_batch.rows_landed, 0) as bigint) as rows_landed,
         cast(coalesce(rejected_per_batch.rows_rejected, 0) as bigint) as rows_rejected,
         {% for status in statuses %}
-            cast(coalesce(landed_per_batch.rows_{{ status }}, 0) as bigint) as rows_{{ status }},
+        cast(coalesce(landed_per_batch.rows_{{ status }}, 0) as bigint) as rows_{{ status }},
         {% endfor %}
         cast(coalesce(landed_per_batch.rows_out_of_bounds, 0) as bigint) as rows_out_of_bounds,
         cast(coalesce(landed_per_batch.meters, 0) as bigint) as meters,
         cast(landed_per_batch.first_reading_ts as timestamp with time zone) as first_reading_ts,
-        cast(landed_per_batch.last_reading_ts as timestamp with time zone) as last_reading_ts
+        cast(landed_per_batch.last_reading_ts as timestamp with time zone) as last_reading_ts,
+        {{ built_at() }} as _built_at
     from batches
     left join landed_per_batch
         on batches.batch_id = landed_per_batch.batch_id

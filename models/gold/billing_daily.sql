@@ -1,3 +1,13 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['meter_id', 'local_date'],
+    on_schema_change='append_new_columns',
+    post_hook="{{ greenstream.delete_placeholders('tier') }}",
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+
 with
 
 meter_day_quality as (
@@ -6,7 +16,7 @@ meter_day_quality as (
 
 ),
 
-slots as (
+all_slots as (
 
     select * from {{ ref('int_meter_slots_peak_flagged') }}
 
@@ -18,14 +28,40 @@ registry_versions as (
 
 ),
 
-billable_days as (
+-- incremental: the meter-days scored again since the last build (their slots, tier or
+-- registry attributes may have changed)
+scored_days as (
 
     select
         meter_id,
         tier,
         local_date
     from meter_day_quality
+    {%- if incremental %}
+        where _built_at > {{ watermark() }}
+    {%- endif %}
+
+),
+
+billable_days as (
+
+    select
+        meter_id,
+        tier,
+        local_date
+    from scored_days
     where tier in ('GOLD', 'SILVER')
+
+),
+
+slots as (
+
+    select all_slots.*
+    from all_slots
+    inner join billable_days
+        on
+            all_slots.meter_id = billable_days.meter_id
+            and all_slots.local_date = billable_days.local_date
 
 ),
 
@@ -56,7 +92,7 @@ energy_rounded as (
 
 ),
 
-final as (
+billed as (
 
     select
         cast(billable_days.meter_id as text) as meter_id,
@@ -83,6 +119,53 @@ final as (
             billable_days.meter_id = registry_versions.meter_id
             and billable_days.local_date >= registry_versions.valid_from_date
             and billable_days.local_date < registry_versions.valid_to_date
+
+),
+
+{%- if incremental %}
+
+-- a scored day that is no longer billable gets a placeholder (tier NULL) so that
+-- delete+insert removes its old row; the post-hook deletes the placeholder
+placeholders as (
+
+    select
+        meter_id,
+        cast(null as text) as customer_key,
+        cast(null as text) as tariff,
+        cast(null as text) as neighbourhood,
+        local_date,
+        cast(null as text) as tier,
+        cast(null as numeric(18, 6)) as total_kwh,
+        cast(null as numeric(18, 6)) as peak_kwh,
+        cast(null as numeric(18, 6)) as off_peak_kwh,
+        cast(null as numeric(18, 6)) as estimated_kwh
+    from scored_days
+    where tier not in ('GOLD', 'SILVER')
+
+),
+
+rows_to_write as (
+
+    select * from billed
+    union all
+    select * from placeholders
+
+),
+{%- else %}
+
+rows_to_write as (
+
+    select * from billed
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        *,
+        {{ built_at() }} as _built_at
+    from rows_to_write
 
 )
 

@@ -1,25 +1,77 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='meter_id',
+    on_schema_change='append_new_columns',
+    post_hook="{{ greenstream.delete_placeholders('fault_type') }}",
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 {%- set interval_minutes = var('reading_interval_minutes') %}
 
 with
 
-meter_slots as (
+all_meter_slots as (
 
     select * from {{ ref('meter_slots') }}
 
 ),
 
-neighbour_checks as (
+all_neighbour_checks as (
 
     select * from {{ ref('int_meter_days_neighbour_checked') }}
 
 ),
 
+{%- if incremental %}
+
+-- meters with slots or neighbourhood checks built since the last build: all their
+-- episodes are worked out again (runs can grow, split or vanish; is_active moves)
+changed_meters as (
+
+    select meter_id
+    from all_meter_slots
+    where _built_at > {{ watermark() }}
+    union
+    select meter_id
+    from all_neighbour_checks
+    where _built_at > {{ watermark() }}
+
+),
+
 measured_slots as (
 
-    select * from meter_slots
+    select all_meter_slots.*
+    from all_meter_slots
+    inner join changed_meters
+        on all_meter_slots.meter_id = changed_meters.meter_id
+    where all_meter_slots.source = 'measured'
+
+),
+
+neighbour_checks as (
+
+    select all_neighbour_checks.*
+    from all_neighbour_checks
+    inner join changed_meters
+        on all_neighbour_checks.meter_id = changed_meters.meter_id
+
+),
+{%- else %}
+
+measured_slots as (
+
+    select * from all_meter_slots
     where source = 'measured'
 
 ),
+
+neighbour_checks as (
+
+    select * from all_neighbour_checks
+
+),
+{%- endif %}
 
 latest_measured as (
 
@@ -139,6 +191,42 @@ episodes as (
 
 ),
 
+{%- if incremental %}
+
+-- a changed meter left without episodes gets one placeholder row (fault_type NULL) so that
+-- delete+insert removes its old episodes; the post-hook deletes the placeholder
+placeholders as (
+
+    select
+        changed_meters.meter_id,
+        cast(null as text) as fault_type,
+        cast(null as integer) as readings,
+        cast(null as timestamp with time zone) as started_at,
+        cast(null as timestamp with time zone) as ended_at,
+        cast(null as boolean) as is_active
+    from changed_meters
+    left join episodes
+        on changed_meters.meter_id = episodes.meter_id
+    where episodes.meter_id is null
+
+),
+
+rows_to_write as (
+
+    select * from episodes
+    union all
+    select * from placeholders
+
+),
+{%- else %}
+
+rows_to_write as (
+
+    select * from episodes
+
+),
+{%- endif %}
+
 final as (
 
     select
@@ -147,8 +235,9 @@ final as (
         cast(started_at as timestamp with time zone) as started_at,
         cast(ended_at as timestamp with time zone) as ended_at,
         cast(readings as integer) as readings,
-        is_active
-    from episodes
+        is_active,
+        {{ built_at() }} as _built_at
+    from rows_to_write
 
 )
 

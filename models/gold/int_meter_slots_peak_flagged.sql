@@ -20,82 +20,67 @@ registry_versions as (
 
 ),
 
--- the calendar depends on the slot only: work it out once per grid slot
-grid_slots as (
+-- the calendar of each slot. A view: callers filter the meter-days they need first, so
+-- the work is done for those slots only
+slots_in_local_time as (
 
-    select distinct slot_start
+    select
+        *,
+        {{ local_timestamp('slot_start') }} as local_ts
     from meter_slots
 
 ),
 
-grid_slots_in_local_time as (
+slots_calendared as (
 
     select
-        slot_start,
-        {{ local_timestamp('slot_start') }} as local_ts
-    from grid_slots
-
-),
-
-grid_slots_calendared as (
-
-    select
-        slot_start,
-        local_ts,
+        *,
         cast(extract(hour from local_ts) as integer) as local_hour,
         cast(extract(isodow from local_ts) as integer) as iso_weekday,
         cast(local_ts as time) as local_time
-    from grid_slots_in_local_time
+    from slots_in_local_time
 
 ),
 
--- a left join plus max() so that overlapping peak periods cannot repeat a slot
-grid_slots_peak_flagged as (
+-- exists() so that overlapping peak periods cannot repeat a slot
+slots_peak_flagged as (
 
     select
-        grid_slots_calendared.local_hour,
-        grid_slots_calendared.iso_weekday,
-        grid_slots_calendared.local_ts,
-        grid_slots_calendared.slot_start,
-        max(case when peak_periods.iso_weekday is null then 0 else 1 end) = 1 as is_peak
-    from grid_slots_calendared
-    left join peak_periods
-        on
-            grid_slots_calendared.iso_weekday = peak_periods.iso_weekday
-            and grid_slots_calendared.local_time >= peak_periods.start_local_time
-            and grid_slots_calendared.local_time < peak_periods.end_local_time
-    group by
-        grid_slots_calendared.local_hour,
-        grid_slots_calendared.iso_weekday,
-        grid_slots_calendared.local_ts,
-        grid_slots_calendared.slot_start
+        *,
+        exists(
+            select 1
+            from peak_periods
+            where
+                peak_periods.iso_weekday = slots_calendared.iso_weekday
+                and peak_periods.start_local_time <= slots_calendared.local_time
+                and peak_periods.end_local_time > slots_calendared.local_time
+        ) as is_peak
+    from slots_calendared
 
 ),
 
 final as (
 
     select
-        meter_slots.meter_id,
+        slots_peak_flagged.meter_id,
         registry_versions.neighbourhood,
-        meter_slots.source,
-        meter_slots.kw,
-        meter_slots.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
-        grid_slots_peak_flagged.local_hour,
-        grid_slots_peak_flagged.iso_weekday,
-        grid_slots_peak_flagged.iso_weekday in (6, 7) as is_weekend,
-        grid_slots_peak_flagged.is_peak,
-        coalesce(meter_slots.is_out_of_bounds, false) as is_out_of_bounds,
-        meter_slots.local_date,
-        grid_slots_peak_flagged.local_ts,
-        meter_slots.slot_start
-    from meter_slots
-    inner join grid_slots_peak_flagged
-        on meter_slots.slot_start = grid_slots_peak_flagged.slot_start
+        slots_peak_flagged.source,
+        slots_peak_flagged.kw,
+        slots_peak_flagged.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
+        slots_peak_flagged.local_hour,
+        slots_peak_flagged.iso_weekday,
+        slots_peak_flagged.iso_weekday in (6, 7) as is_weekend,
+        slots_peak_flagged.is_peak,
+        coalesce(slots_peak_flagged.is_out_of_bounds, false) as is_out_of_bounds,
+        slots_peak_flagged.local_date,
+        slots_peak_flagged.local_ts,
+        slots_peak_flagged.slot_start
+    from slots_peak_flagged
     left join registry_versions
         on
-            meter_slots.meter_id = registry_versions.meter_id
-            and meter_slots.local_date >= registry_versions.valid_from_date
-            and meter_slots.local_date < registry_versions.valid_to_date
+            slots_peak_flagged.meter_id = registry_versions.meter_id
+            and slots_peak_flagged.local_date >= registry_versions.valid_from_date
+            and slots_peak_flagged.local_date < registry_versions.valid_to_date
 
 )
 

@@ -1,62 +1,18 @@
-{#- On DuckDB the quarantine is written as one Parquet file (ZSTD) under the
-    lake folder with a view over it; on PostgreSQL it is a table. -#}
+{#- The quarantine is kept up to date incrementally in `int_meter_days_quarantined`;
+    this model publishes it. On DuckDB it is written as one Parquet file (ZSTD) under the
+    lake folder with a view over it (rewritten whole from the incremental table: dbt-duckdb
+    `external` models cannot be incremental); on PostgreSQL it is a view over the table. -#}
 {{ config(
-    materialized='external' if target.type == 'duckdb' else 'table',
+    materialized='external' if target.type == 'duckdb' else 'view',
     format='parquet',
     options={'compression': 'zstd'},
 ) }}
 
-{%- set interval_minutes = var('reading_interval_minutes') %}
-
 with
 
-meter_day_quality as (
+quarantined_days as (
 
-    select * from {{ ref('meter_day_quality') }}
-
-),
-
-bronze_days as (
-
-    select * from meter_day_quality
-    where tier = 'BRONZE'
-
-),
-
--- hours as text with 2 decimals, e.g. 12.50
-hours_spelled as (
-
-    select
-        *,
-        cast(cast(
-            {{ round_half_away('missing_slots * ' ~ interval_minutes ~ ' / 60.0', 2) }}
-            as numeric(12, 2)
-        ) as text) as missing_hours_text,
-        cast(cast(
-            {{ round_half_away('interpolated_slots * ' ~ interval_minutes ~ ' / 60.0', 2) }}
-            as numeric(12, 2)
-        ) as text) as interpolated_hours_text
-    from bronze_days
-
-),
-
--- one phrase per deduction that applies, largest kinds of loss first
-reasons_listed as (
-
-    select
-        *,
-        concat_ws(
-            '; ',
-            case when missing_slots > 0 then 'missing ' || missing_hours_text || ' h' end,
-            case
-                when interpolated_slots > 0
-                    then 'interpolated ' || interpolated_hours_text || ' h'
-            end,
-            case when fault_types <> '' then replace(fault_types, ',', '; ') end,
-            case when has_out_of_bounds then 'out of bounds' end,
-            case when has_unit_conversion then 'unit conversion' end
-        ) as reasons
-    from hours_spelled
+    select * from {{ ref('int_meter_days_quarantined') }}
 
 ),
 
@@ -83,8 +39,8 @@ final as (
         deduction_unfilled,
         q_score,
         tier,
-        cast(reasons as text) as reasons
-    from reasons_listed
+        reasons
+    from quarantined_days
 
 )
 

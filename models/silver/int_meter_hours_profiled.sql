@@ -1,27 +1,70 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['meter_id', 'local_date'],
+    on_schema_change='append_new_columns',
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+
 with
 
-slots as (
+all_slots as (
 
     select * from {{ ref('meter_slots') }}
 
 ),
 
+{%- if incremental %}
+
+-- meter-days with slots built since the last build are profiled again whole
+changed_meter_days as (
+
+    select distinct
+        meter_id,
+        local_date
+    from all_slots
+    where _built_at > {{ watermark() }}
+
+),
+
+slots as (
+
+    select all_slots.*
+    from all_slots
+    inner join changed_meter_days
+        on
+            all_slots.meter_id = changed_meter_days.meter_id
+            and all_slots.local_date = changed_meter_days.local_date
+
+),
+{%- else %}
+
+slots as (
+
+    select * from all_slots
+
+),
+{%- endif %}
+
 -- measured kW in whole micro-kW (exact integers, so that every sum and mean below is
 -- exact and identical on both engines); absurd readings (1e6 kW or more) stay out
-measured_slots as (
+hour_slots as (
 
     select
         meter_id,
         local_date,
         cast(extract(hour from {{ local_timestamp('slot_start') }}) as integer) as local_hour,
-        cast(floor(kw * 1000000 + 0.5) as bigint) as micro_kw
+        case
+            when source = 'measured' and kw < 1000000
+                then cast(floor(kw * 1000000 + 0.5) as bigint)
+        end as micro_kw
     from slots
-    where
-        source = 'measured'
-        and kw < 1000000
 
 ),
 
+-- every hour of the day that has slots, measured or not: a meter-day keeps its rows when
+-- a later build takes its measured slots away, so the incremental update replaces them
 hour_sums as (
 
     select
@@ -29,8 +72,8 @@ hour_sums as (
         local_date,
         local_hour,
         sum(micro_kw) as sum_micro_kw,
-        count(*) as measured_slots
-    from measured_slots
+        count(micro_kw) as measured_slots
+    from hour_slots
     group by meter_id, local_date, local_hour
 
 ),
@@ -43,10 +86,11 @@ hour_means as (
         local_date,
         local_hour,
         measured_slots,
+        -- NULL (not a division by zero) for an hour without a measured slot
         cast(
             {{ integer_floor_divide(
                 'cast(2 * sum_micro_kw + measured_slots as bigint)',
-                'cast(2 * measured_slots as bigint)'
+                'cast(2 * nullif(measured_slots, 0) as bigint)'
             ) }} as bigint
         ) as mean_micro_kw
     from hour_sums
@@ -60,8 +104,9 @@ final as (
         local_date,
         local_hour,
         mean_micro_kw,
-        measured_slots,
-        cast(mean_micro_kw as double precision) / 1000000 as mean_kw
+        cast(measured_slots as integer) as measured_slots,
+        cast(mean_micro_kw as double precision) / 1000000 as mean_kw,
+        {{ built_at() }} as _built_at
     from hour_means
 
 )

@@ -1,10 +1,72 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['meter_id', 'slot_start'],
+    on_schema_change='append_new_columns',
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+
 with
 
-slots as (
+all_slots as (
 
     select * from {{ ref('int_meter_slots_measured') }}
 
 ),
+
+{%- if incremental %}
+
+-- per meter with slots built since the last build: the earliest such slot
+changed_meters as (
+
+    select
+        meter_id,
+        min(slot_epoch_us) as first_changed_epoch_us
+    from all_slots
+    where _built_at > {{ watermark() }}
+    group by meter_id
+
+),
+
+-- nothing before the last measured slot ahead of the earliest change can change: the gap
+-- filling reads from that anchor (or from the meter's first slot) to the meter's last slot
+read_bounds as (
+
+    select
+        changed_meters.meter_id,
+        max(all_slots.slot_epoch_us) as read_from_epoch_us
+    from changed_meters
+    left join all_slots
+        on
+            changed_meters.meter_id = all_slots.meter_id
+            and all_slots.slot_epoch_us < changed_meters.first_changed_epoch_us
+            and all_slots.is_measured
+    group by changed_meters.meter_id
+
+),
+
+slots as (
+
+    select all_slots.*
+    from all_slots
+    inner join read_bounds
+        on
+            all_slots.meter_id = read_bounds.meter_id
+            and (
+                read_bounds.read_from_epoch_us is null
+                or all_slots.slot_epoch_us >= read_bounds.read_from_epoch_us
+            )
+
+),
+{%- else %}
+
+slots as (
+
+    select * from all_slots
+
+),
+{%- endif %}
 
 -- group keys: every slot shares a group with the measured slot right before it
 -- (running count) and with the measured slot right after it (reverse running count)
@@ -74,7 +136,8 @@ final as (
         is_measured,
         is_out_of_bounds,
         local_date,
-        slot_start
+        slot_start,
+        {{ built_at() }} as _built_at
     from filled
 
 )

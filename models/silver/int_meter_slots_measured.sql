@@ -1,10 +1,18 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['meter_id', 'local_date'],
+    on_schema_change='append_new_columns',
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 {%- set slot_us = slot_length_us() -%}
 {#- enough slot numbers for a 25-hour day -#}
 {%- set last_slot_number = (25 * 60) // (var('reading_interval_minutes') | int) -%}
 
 with
 
-meter_days as (
+all_meter_days as (
 
     select * from {{ ref('int_meter_days_spanned') }}
 
@@ -15,6 +23,83 @@ readings as (
     select * from {{ ref('meter_readings') }}
 
 ),
+
+{%- if incremental %}
+
+-- the meter-days to rebuild whole: new meter-days, and meter-days with readings built
+-- since the last build of this model (any status change can add or remove a valid one)
+changed_meter_days as (
+
+    select
+        meter_id,
+        local_date
+    from all_meter_days
+    where _built_at > {{ watermark() }}
+    union
+    select
+        meter_id,
+        local_date
+    from readings
+    where
+        _built_at > {{ watermark() }}
+        and meter_id is not null
+        and local_date is not null
+
+),
+
+meter_days as (
+
+    select
+        all_meter_days.meter_id,
+        all_meter_days.local_date
+    from all_meter_days
+    inner join changed_meter_days
+        on
+            all_meter_days.meter_id = changed_meter_days.meter_id
+            and all_meter_days.local_date = changed_meter_days.local_date
+
+),
+
+valid_readings as (
+
+    select
+        readings.meter_id,
+        readings.slot_start,
+        readings.unit,
+        readings.kw,
+        readings.is_out_of_bounds
+    from readings
+    inner join meter_days
+        on
+            readings.meter_id = meter_days.meter_id
+            and readings.local_date = meter_days.local_date
+    where readings.status = 'valid'
+
+),
+{%- else %}
+
+meter_days as (
+
+    select
+        meter_id,
+        local_date
+    from all_meter_days
+
+),
+
+valid_readings as (
+
+    select
+        meter_id,
+        slot_start,
+        unit,
+        kw,
+        is_out_of_bounds
+    from readings
+    where status = 'valid'
+
+),
+{%- endif %}
 
 local_dates as (
 
@@ -68,19 +153,6 @@ day_slots as (
 
 ),
 
-valid_readings as (
-
-    select
-        meter_id,
-        slot_start,
-        unit,
-        kw,
-        is_out_of_bounds
-    from readings
-    where status = 'valid'
-
-),
-
 meter_slots as (
 
     select
@@ -104,7 +176,8 @@ final as (
         meter_slots.local_date,
         meter_slots.slot_start,
         valid_readings.kw is not null as is_measured,
-        coalesce(valid_readings.is_out_of_bounds, false) as is_out_of_bounds
+        coalesce(valid_readings.is_out_of_bounds, false) as is_out_of_bounds,
+        {{ built_at() }} as _built_at
     from meter_slots
     left join valid_readings
         on

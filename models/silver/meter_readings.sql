@@ -1,8 +1,21 @@
+-- sqlfluff:indentation:template_blocks_indent:false
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='reading_id',
+    on_schema_change='append_new_columns',
+) }}
+{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+
 with
 
+-- incremental: only the raw rows landed since the last build
 readings as (
 
     select * from {{ ref('stg_raw__meter_readings') }}
+    {%- if incremental %}
+        where _loaded_at > {{ watermark('_loaded_at') }}
+    {%- endif %}
 
 ),
 
@@ -42,7 +55,19 @@ converted as (
 checked as (
 
     select
-        *,
+        _batch_id,
+        _source_file,
+        _source_line,
+        _file_sha256,
+        _loaded_at,
+        meter_id,
+        reading_at,
+        slot_epoch_us,
+        slot_start,
+        energy_value_num,
+        unit,
+        unit_kind,
+        kw,
         case
             when meter_id is null then 'missing_meter_id'
             when reading_at is null then 'invalid_timestamp'
@@ -63,6 +88,65 @@ checked as (
 
 ),
 
+{%- if incremental %}
+
+-- the (meter, slot)s a new unclassified row competes for
+touched_slots as (
+
+    select distinct
+        meter_id,
+        slot_start
+    from checked
+    where row_status is null
+
+),
+
+-- stored rows of those slots that took part in the duplicate check (statuses 7-9): they
+-- are ranked again together with the new rows (a later conflicting re-delivery turns a
+-- valid reading into duplicate_conflict)
+stored_competitors as (
+
+    select
+        stored._batch_id,
+        stored._source_file,
+        stored._source_line,
+        stored._file_sha256,
+        stored._loaded_at,
+        stored.meter_id,
+        stored.reading_ts as reading_at,
+        {{ epoch_us('stored.slot_start') }} as slot_epoch_us,
+        stored.slot_start,
+        stored.energy_value_num,
+        stored.unit,
+        stored.unit_kind,
+        stored.kw,
+        cast(null as text) as row_status,
+        {{ round_kw('stored.kw') }} as kw_rounded
+    from {{ this }} as stored
+    inner join touched_slots
+        on
+            stored.meter_id = touched_slots.meter_id
+            and stored.slot_start = touched_slots.slot_start
+    where stored.status in ('duplicate', 'duplicate_conflict', 'negative_value', 'valid')
+
+),
+
+competitors as (
+
+    select * from checked
+    union all
+    select * from stored_competitors
+
+),
+{%- else %}
+
+competitors as (
+
+    select * from checked
+
+),
+{%- endif %}
+
 -- status 7: rows still unclassified compete per (meter, slot); the windows of rows
 -- already classified are computed too but never read
 slot_groups as (
@@ -82,7 +166,7 @@ slot_groups as (
             partition by row_status, meter_id, slot_epoch_us
             order by _loaded_at asc, _source_file asc, _source_line asc, _file_sha256 asc
         ) as arrival_rank
-    from checked
+    from competitors
 
 ),
 
@@ -128,7 +212,8 @@ final as (
         _source_file,
         _source_line,
         _file_sha256,
-        _loaded_at
+        _loaded_at,
+        {{ built_at() }} as _built_at
     from classified
 
 )
