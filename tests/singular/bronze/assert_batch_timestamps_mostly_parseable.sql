@@ -8,6 +8,7 @@ with
 readings as (
 
     select * from {{ ref('stg_raw__meter_readings') }}
+    where {{ landed_since_last_build() }}
 
 ),
 
