@@ -60,7 +60,6 @@ GREENSTREAM = str(Path(sys.executable).with_name("greenstream"))
 START = dt.date(2024, 1, 1)
 INTERVAL = 15
 SEED = 5
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # Targets of issue 5 on the 2-core machine.
 TARGET_DUCKDB_PER_MIN = 10_000_000
 TARGET_PG_PER_MIN = 1_000_000
@@ -81,6 +80,7 @@ class Figure:
     value: float
     unit: str
     floor: float | None = None  # seconds of the matching floor
+    cpu: float | None = None  # CPU seconds (user + system) of the processes timed
     load: float = field(default_factory=lambda: os.getloadavg()[0])
 
     def text(self) -> str:
@@ -109,6 +109,7 @@ class Report:
     slowest: dict[str, tuple[str, list[tuple[str, float]]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    results: Path | None = None  # where to keep each build's run_results.json
 
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
@@ -269,10 +270,15 @@ def csv_bytes(files: Sequence[Path]) -> int:
     return sum(path.stat().st_size for path in files)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def floor_seconds(files: Sequence[Path], out: Path) -> tuple[float, int]:
     """DuckDB alone: read the CSV files and write them as one Parquet file."""
     listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with duckdb.connect() as connection:
         connection.execute(
             f"copy (select * from read_csv([{listed}], header = true, all_varchar = true, "
@@ -281,6 +287,7 @@ def floor_seconds(files: Sequence[Path], out: Path) -> tuple[float, int]:
     seconds = time.perf_counter() - started
     size = out.stat().st_size
     out.unlink()
+    print(f"bench: floor CPU {time.process_time() - cpu:.1f} s", flush=True)
     return seconds, size
 
 
@@ -295,16 +302,18 @@ class Engine:
     folder: Path
     env: dict[str, str]
     commands: list[str]
+    cpu: float = 0.0  # CPU seconds of the last command (PostgreSQL server time not included)
 
     def cli(self, *args: str | Path) -> float:
         argv = [GREENSTREAM, *map(str, args)]
         shown = shlex.join(["greenstream", *map(str, args)])
         self.commands.append(f"[{self.target}] {shown.replace(str(self.folder.parent), '$WORK')}")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _children_cpu()
         result = subprocess.run(
             argv, cwd=ROOT, env=self.env, capture_output=True, text=True, check=False
         )
         seconds = time.perf_counter() - started
+        self.cpu = _children_cpu() - cpu
         if result.returncode != 0:
             raise SystemExit(
                 f"bench: {shlex.join(argv)} exited {result.returncode}\n"
@@ -408,6 +417,12 @@ def record_nodes(report: Report, label: str, warehouse: Engine) -> None:
         ((str(node["unique_id"]), float(node["execution_time"])) for node in results["results"]),
         key=lambda item: -item[1],
     )
+    if report.results is not None:
+        report.results.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_").lower()
+        shutil.copyfile(
+            warehouse.folder / "target" / "run_results.json", report.results / f"{name}.json"
+        )
     tests = sum(seconds for name, seconds in timed if name.startswith("test."))
     others = sum(seconds for name, seconds in timed if not name.startswith("test."))
     report.slowest[label] = (
@@ -426,12 +441,13 @@ def end_to_end(
 ) -> float:
     """Load the registry and the measured day, full build; returns the total seconds."""
     load = warehouse.cli("load", "--registry", data.registry, data.measured[0].parent)
-    report.add(Figure(f"{label}: load {data.measured_rows:,} readings", load, "s", floor))
+    load_cpu = warehouse.cpu
+    report.add(Figure(f"{label}: load {data.measured_rows:,} readings", load, "s", floor, load_cpu))
     build = warehouse.cli("build")
-    report.add(Figure(f"{label}: full build", build, "s", floor))
+    report.add(Figure(f"{label}: full build", build, "s", floor, warehouse.cpu))
     record_nodes(report, f"{label} full build", warehouse)
     total = load + build
-    report.add(Figure(f"{label}: end to end", total, "s", floor))
+    report.add(Figure(f"{label}: end to end", total, "s", floor, load_cpu + warehouse.cpu))
     report.add(Figure(f"{label}: end to end rate", data.measured_rows / total * 60, "readings/min"))
     return total
 
@@ -439,9 +455,11 @@ def end_to_end(
 def incremental(report: Report, label: str, warehouse: Engine, data: Data, floor: float) -> float:
     """History loaded and built, then the 15-minute file from arrival to gold."""
     load = warehouse.cli("load", "--registry", data.registry, data.history[0].parent)
+    report.add(
+        Figure(f"{label}: history load ({len(data.history)} days)", load, "s", None, warehouse.cpu)
+    )
     build = warehouse.cli("build")
-    report.add(Figure(f"{label}: history load ({len(data.history)} days)", load, "s"))
-    report.add(Figure(f"{label}: history full build", build, "s"))
+    report.add(Figure(f"{label}: history full build", build, "s", None, warehouse.cpu))
     landing = warehouse.folder / "landing"
     landing.mkdir()
     arrived = time.perf_counter()
@@ -454,6 +472,7 @@ def incremental(report: Report, label: str, warehouse: Engine, data: Data, floor
             latency,
             "s",
             floor,
+            warehouse.cpu,
         )
     )
     record_nodes(report, f"{label} incremental build", warehouse)
@@ -481,16 +500,24 @@ def machine() -> list[str]:
 
 def table(report: Report) -> list[str]:
     rows = [
-        "| figure | value | ratio to floor | load average |",
-        "|---|---:|---:|---:|",
+        "| figure | value | CPU s | ratio to floor | load average |",
+        "|---|---:|---:|---:|---:|",
     ]
     for figure in report.figures:
-        rows.append(f"| {figure.name} | {figure.text()} | {figure.ratio()} | {figure.load:.1f} |")
+        cpu = f"{figure.cpu:.1f}" if figure.cpu is not None else ""
+        rows.append(
+            f"| {figure.name} | {figure.text()} | {cpu} | {figure.ratio()} | {figure.load:.1f} |"
+        )
     return rows
 
 
-def render(report: Report, header: list[str]) -> str:
-    lines = [BEGIN, "", f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", "", "## Machine", ""]
+def markers(section: str) -> tuple[str, str]:
+    return f"<!-- bench:{section}:begin -->", f"<!-- bench:{section}:end -->"
+
+
+def render(report: Report, header: list[str], section: str) -> str:
+    begin, end = markers(section)
+    lines = [begin, "", f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.", "", "## Machine", ""]
     lines += header
     lines += ["", "## Commands", "", "```"]
     lines += report.commands
@@ -504,15 +531,16 @@ def render(report: Report, header: list[str]) -> str:
         lines += [f"- {name}: {seconds:.2f} s" for name, seconds in nodes]
     if report.notes:
         lines += ["", *report.notes]
-    lines += ["", END]
+    lines += ["", end]
     return "\n".join(lines)
 
 
-def write(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN in old and END in old:
-        before, rest = old.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
+def write(path: Path, text: str, section: str) -> None:
+    begin, end = markers(section)
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    if begin in old and end in old:
+        before, rest = old.split(begin, 1)
+        after = rest.split(end, 1)[1]
         new = before + text + after
     else:
         new = old.rstrip("\n") + "\n\n" + text + "\n"
@@ -532,6 +560,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="other meter counts x 1 day for DuckDB scaling, comma-separated ('' for none)",
     )
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument(
+        "--skip-duckdb", action="store_true", help="no DuckDB run at --meters (sizes still run)"
+    )
+    parser.add_argument(
+        "--section", default="main", help="name of the section of --write to replace (main)"
+    )
+    parser.add_argument("--results", type=Path, help="keep each build's run_results.json here")
     parser.add_argument("--work", type=Path, default=Path("/tmp/greenstream-bench"))
     parser.add_argument("--write", type=Path, help="put the results into this Markdown file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -545,7 +580,7 @@ def step(name: str) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> Report:
-    report = Report()
+    report = Report(results=args.results)
     work: Path = args.work
     if work.exists():
         shutil.rmtree(work)
@@ -563,33 +598,39 @@ def run(args: argparse.Namespace) -> Report:
     report.add(Figure("CSV input, measured day", measured_csv, "B"))
     report.add(Figure("floor Parquet / CSV", 100 * floor_parquet / measured_csv, "%"))
 
-    duck = engine("duckdb", work / "duckdb", report.commands, None, "")
-    duck_total = end_to_end(report, "DuckDB", duck, data, floor)
-    lake = duck.lake_bytes()
-    share = lake / measured_csv
-    report.add(Figure("DuckDB: Parquet outputs (lake)", lake, "B"))
-    report.add(Figure("DuckDB: Parquet outputs / CSV input", 100 * share, "%"))
-    duck_rate = data.measured_rows / duck_total * 60
-    report.target(
-        "DuckDB end to end",
-        ">= 10 M readings/min",
-        duck_rate >= TARGET_DUCKDB_PER_MIN,
-        f"{duck_rate / 1e6:.2f} M/min ({duck_total:.1f} s for {data.measured_rows:,})",
-    )
-    report.target(
-        "Parquet outputs", "<= 10 % of CSV", share <= TARGET_PARQUET_SHARE, f"{100 * share:.1f} %"
-    )
-    shutil.rmtree(duck.folder)
-    if args.history_days:
-        duck_incr = engine("duckdb", work / "duckdb-incremental", report.commands, None, "")
-        latency = incremental(report, "DuckDB", duck_incr, data, quarter_floor)
+    rates: list[tuple[int, float, float]] = []
+    if not args.skip_duckdb:
+        duck = engine("duckdb", work / "duckdb", report.commands, None, "")
+        duck_total = end_to_end(report, "DuckDB", duck, data, floor)
+        lake = duck.lake_bytes()
+        share = lake / measured_csv
+        report.add(Figure("DuckDB: Parquet outputs (lake)", lake, "B"))
+        report.add(Figure("DuckDB: Parquet outputs / CSV input", 100 * share, "%"))
+        duck_rate = data.measured_rows / duck_total * 60
         report.target(
-            "DuckDB 15-minute file to gold",
-            "<= 5 s",
-            latency <= TARGET_INCREMENTAL_S,
-            f"{latency:.1f} s",
+            "DuckDB end to end",
+            ">= 10 M readings/min",
+            duck_rate >= TARGET_DUCKDB_PER_MIN,
+            f"{duck_rate / 1e6:.2f} M/min ({duck_total:.1f} s for {data.measured_rows:,})",
         )
-        shutil.rmtree(duck_incr.folder)
+        report.target(
+            "Parquet outputs",
+            "<= 10 % of CSV",
+            share <= TARGET_PARQUET_SHARE,
+            f"{100 * share:.1f} %",
+        )
+        shutil.rmtree(duck.folder)
+        if args.history_days:
+            duck_incr = engine("duckdb", work / "duckdb-incremental", report.commands, None, "")
+            latency = incremental(report, "DuckDB", duck_incr, data, quarter_floor)
+            report.target(
+                "DuckDB 15-minute file to gold",
+                "<= 5 s",
+                latency <= TARGET_INCREMENTAL_S,
+                f"{latency:.1f} s",
+            )
+            shutil.rmtree(duck_incr.folder)
+        rates.append((args.meters, duck_total, data.measured_rows / duck_total))
 
     if not args.skip_postgres:
         with Postgres() as postgres:
@@ -619,9 +660,6 @@ def run(args: argparse.Namespace) -> Report:
                     f"{latency:.1f} s",
                 )
 
-    rates: list[tuple[int, float, float]] = [
-        (args.meters, duck_total, data.measured_rows / duck_total)
-    ]
     for meters in sizes:
         with step(f"scaling: {meters:,} meters x 1 day on DuckDB"):
             sized = make_data(work / f"data-{meters}", meters, 0)
@@ -675,7 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, wanted, met, measured in report.targets:
         print(f"target {name}: {wanted}: {measured}: {'met' if met else 'NOT met'}")
     if args.write is not None:
-        write(args.write, render(report, header))
+        write(args.write, render(report, header, args.section), args.section)
         print(f"bench: results written to {args.write}")
     if not args.keep:
         shutil.rmtree(args.work, ignore_errors=True)
