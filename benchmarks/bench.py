@@ -114,7 +114,11 @@ class Report:
     def add(self, figure: Figure) -> Figure:
         self.figures.append(figure)
         ratio = f" ({figure.ratio()} the floor)" if figure.ratio() else ""
-        print(f"bench: {figure.name}: {figure.text()}{ratio} [load {figure.load:.1f}]", flush=True)
+        cpu = f" (CPU {figure.cpu:.1f} s)" if figure.cpu is not None else ""
+        print(
+            f"bench: {figure.name}: {figure.text()}{cpu}{ratio} [load {figure.load:.1f}]",
+            flush=True,
+        )
         return figure
 
     def target(self, name: str, wanted: str, met: bool, measured: str) -> None:
