@@ -1,15 +1,3 @@
-{#- Forward-fill group key without IGNORE NULLS (PostgreSQL has none): the running count
-    of non-NULL `value` up to the current row. Every row of one group shares the last
-    non-NULL value seen (the group's first row). Use `order_by ... desc` for the next
-    non-NULL value instead. -#}
-{% macro fill_group_key(value, partition_by, order_by) -%}
-    count({{ value }}) over (
-        partition by {{ partition_by }}
-        order by {{ order_by }}
-        rows between unbounded preceding and current row
-    )
-{%- endmacro %}
-
 {#- True when a run of missing slots between measured anchors at epoch microseconds t0_us
     and t1_us is short enough to fill (SPEC §5): its length, slots × I, strictly below
     max_interpolation_gap_hours. Integer microseconds: (t1 − t0 − I) < hours × 3600e6. -#}

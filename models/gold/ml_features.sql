@@ -43,3 +43,8 @@ final as (
 )
 
 select * from final
+{#- Parquet: rows of one meter side by side compress about twice as well (measured on
+    generated data: 207 kB -> 100 kB); a view on PostgreSQL is not sorted on every read. #}
+{%- if target.type == 'duckdb' %}
+    order by meter_id, slot_start
+{%- endif %}

@@ -68,33 +68,53 @@ slots as (
 ),
 {%- endif %}
 
--- group keys: every slot shares a group with the measured slot right before it
--- (running count) and with the measured slot right after it (reverse running count)
-grouped as (
+-- the measured slots at or before and at or after every slot: a running max (min) of the
+-- measured slots' epochs, one sort per direction; their kW joined back by key (the
+-- meter's slots are unique). A measured slot is its own anchor both ways.
+anchored_epochs as (
 
     select
         *,
-        case when is_measured then slot_epoch_us end as measured_epoch_us,
-        {{ fill_group_key(
-            'case when is_measured then slot_epoch_us end', 'meter_id', 'slot_epoch_us asc'
-        ) }} as group_before,
-        {{ fill_group_key(
-            'case when is_measured then slot_epoch_us end', 'meter_id', 'slot_epoch_us desc'
-        ) }} as group_after
+        max(case when is_measured then slot_epoch_us end) over (
+            partition by meter_id
+            order by slot_epoch_us asc
+            rows between unbounded preceding and current row
+        ) as anchor_before_epoch_us,
+        min(case when is_measured then slot_epoch_us end) over (
+            partition by meter_id
+            order by slot_epoch_us desc
+            rows between unbounded preceding and current row
+        ) as anchor_after_epoch_us
     from slots
 
 ),
 
--- each group holds exactly one measured slot, so max() picks its anchor
+measured_slots as (
+
+    select
+        meter_id,
+        slot_epoch_us,
+        kw
+    from slots
+    where is_measured
+
+),
+
 anchored as (
 
     select
-        *,
-        max(measured_epoch_us) over (partition by meter_id, group_before) as anchor_before_epoch_us,
-        max(kw) over (partition by meter_id, group_before) as anchor_before_kw,
-        max(measured_epoch_us) over (partition by meter_id, group_after) as anchor_after_epoch_us,
-        max(kw) over (partition by meter_id, group_after) as anchor_after_kw
-    from grouped
+        anchored_epochs.*,
+        before_anchor.kw as anchor_before_kw,
+        after_anchor.kw as anchor_after_kw
+    from anchored_epochs
+    left join measured_slots as before_anchor
+        on
+            anchored_epochs.meter_id = before_anchor.meter_id
+            and anchored_epochs.anchor_before_epoch_us = before_anchor.slot_epoch_us
+    left join measured_slots as after_anchor
+        on
+            anchored_epochs.meter_id = after_anchor.meter_id
+            and anchored_epochs.anchor_after_epoch_us = after_anchor.slot_epoch_us
 
 ),
 
