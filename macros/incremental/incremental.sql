@@ -38,3 +38,19 @@
 {% macro delete_placeholders(marker) -%}
     delete from {{ this }} where {{ marker }} is null
 {%- endmacro %}
+
+{#- The earliest `local_date` among the rows of `relation` built after the model's
+    watermark, as a date literal (9999-12-31 when there is none), read when the model
+    runs. A constant bound lets both engines push the filter into the scan of a view
+    (`int_meter_slots_peak_flagged`), which a subquery would not. -#}
+{% macro first_changed_date(relation) -%}
+    {%- if not execute -%}
+        {{ return("cast('0001-01-01' as date)") }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(min(local_date) as varchar(10)) from {{ relation }}
+        where _built_at > {{ greenstream.watermark() }}
+    {%- endset -%}
+    {%- set first = run_query(query).columns[0].values()[0] -%}
+    {{ return("cast('" ~ (first if first else '9999-12-31') ~ "' as date)") }}
+{%- endmacro %}

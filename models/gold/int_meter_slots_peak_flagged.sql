@@ -20,67 +20,87 @@ registry_versions as (
 
 ),
 
--- the calendar of each slot. A view: callers filter the meter-days they need first, so
--- the work is done for those slots only
-slots_in_local_time as (
+-- the calendar depends on the slot only: work it out once per grid slot. Keyed by local
+-- date too, so that a caller's filter on local_date reaches both sides of the join below
+grid_slots as (
 
-    select
-        *,
-        {{ local_timestamp('slot_start') }} as local_ts
+    select distinct
+        local_date,
+        slot_start
     from meter_slots
 
 ),
 
-slots_calendared as (
+grid_slots_in_local_time as (
 
     select
-        *,
+        local_date,
+        slot_start,
+        {{ local_timestamp('slot_start') }} as local_ts
+    from grid_slots
+
+),
+
+grid_slots_calendared as (
+
+    select
+        local_date,
+        slot_start,
+        local_ts,
         cast(extract(hour from local_ts) as integer) as local_hour,
         cast(extract(isodow from local_ts) as integer) as iso_weekday,
         cast(local_ts as time) as local_time
-    from slots_in_local_time
+    from grid_slots_in_local_time
 
 ),
 
 -- exists() so that overlapping peak periods cannot repeat a slot
-slots_peak_flagged as (
+grid_slots_peak_flagged as (
 
     select
-        *,
+        local_date,
+        slot_start,
+        local_ts,
+        local_hour,
+        iso_weekday,
         exists(
             select 1
             from peak_periods
             where
-                peak_periods.iso_weekday = slots_calendared.iso_weekday
-                and peak_periods.start_local_time <= slots_calendared.local_time
-                and peak_periods.end_local_time > slots_calendared.local_time
+                peak_periods.iso_weekday = grid_slots_calendared.iso_weekday
+                and peak_periods.start_local_time <= grid_slots_calendared.local_time
+                and peak_periods.end_local_time > grid_slots_calendared.local_time
         ) as is_peak
-    from slots_calendared
+    from grid_slots_calendared
 
 ),
 
 final as (
 
     select
-        slots_peak_flagged.meter_id,
+        meter_slots.meter_id,
         registry_versions.neighbourhood,
-        slots_peak_flagged.source,
-        slots_peak_flagged.kw,
-        slots_peak_flagged.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
-        slots_peak_flagged.local_hour,
-        slots_peak_flagged.iso_weekday,
-        slots_peak_flagged.iso_weekday in (6, 7) as is_weekend,
-        slots_peak_flagged.is_peak,
-        coalesce(slots_peak_flagged.is_out_of_bounds, false) as is_out_of_bounds,
-        slots_peak_flagged.local_date,
-        slots_peak_flagged.local_ts,
-        slots_peak_flagged.slot_start
-    from slots_peak_flagged
+        meter_slots.source,
+        meter_slots.kw,
+        meter_slots.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
+        grid_slots_peak_flagged.local_hour,
+        grid_slots_peak_flagged.iso_weekday,
+        grid_slots_peak_flagged.iso_weekday in (6, 7) as is_weekend,
+        grid_slots_peak_flagged.is_peak,
+        coalesce(meter_slots.is_out_of_bounds, false) as is_out_of_bounds,
+        meter_slots.local_date,
+        grid_slots_peak_flagged.local_ts,
+        meter_slots.slot_start
+    from meter_slots
+    inner join grid_slots_peak_flagged
+        on
+            meter_slots.local_date = grid_slots_peak_flagged.local_date
+            and meter_slots.slot_start = grid_slots_peak_flagged.slot_start
     left join registry_versions
         on
-            slots_peak_flagged.meter_id = registry_versions.meter_id
-            and slots_peak_flagged.local_date >= registry_versions.valid_from_date
-            and slots_peak_flagged.local_date < registry_versions.valid_to_date
+            meter_slots.meter_id = registry_versions.meter_id
+            and meter_slots.local_date >= registry_versions.valid_from_date
+            and meter_slots.local_date < registry_versions.valid_to_date
 
 )
 

@@ -15,9 +15,13 @@
 
 with
 
+-- incremental: from the earliest scored-again date on (a constant, pushed into the view)
 slots as (
 
     select * from {{ ref('int_meter_slots_peak_flagged') }}
+    {%- if incremental %}
+        where local_date >= {{ greenstream.first_changed_date(ref('meter_day_quality')) }}
+    {%- endif %}
 
 ),
 
