@@ -202,6 +202,9 @@ def small_project(warehouse: Warehouse) -> Path:
         shutil.copy(ROOT / name, project / name)
     for folder in ("seeds", "macros"):
         shutil.copytree(ROOT / folder, project / folder)
+    for doc in (ROOT / "models").rglob("*.md"):  # doc blocks the macros' docs refer to
+        (project / doc.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(doc, project / doc.relative_to(ROOT))
     shutil.copytree(ROOT / "tests" / "generic", project / "tests" / "generic")
     (project / "tests" / "always_fails.sql").write_text(
         "select 1 as failing_row union all select 2 as failing_row\n"
