@@ -1,0 +1,20 @@
+{#- The `where` config of the data tests (overrides dbt's): besides plain SQL it takes
+    two named scopes, replaced when the test runs, because dbt does not render project
+    macros in a generic test's YAML config:
+    - `__landed_since_last_build__`: the raw rows landed since the last successful
+      build (macro `landed_since_last_build`, doc `bronze_tests_scope`);
+    - `__latest_build__`: the rows the model wrote in its latest build (`_built_at` is
+      the model's latest). An incremental model replaces whole keys, so a test of its
+      rows one by one or of their uniqueness needs only the rows it just wrote
+      (doc `silver_tests_scope`). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if not where -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set latest_build = '_built_at = ' ~ greenstream.watermark(relation=relation) -%}
+    {%- set where = where
+        | replace('__landed_since_last_build__', greenstream.landed_since_last_build())
+        | replace('__latest_build__', latest_build) -%}
+    {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+{%- endmacro %}
