@@ -39,6 +39,30 @@
     delete from {{ this }} where {{ marker }} is null
 {%- endmacro %}
 
+{#- The select list of a placeholder row. An incremental mart whose rows can disappear
+    writes, for every key it recomputed that now has no row, one row with the key and NULL
+    everywhere else, so that `delete+insert` deletes the key's old rows; its post-hook
+    `delete_placeholders` deletes these rows again. They are unioned with the real rows,
+    so `columns` lists every column in the model's contract order: a string is written as
+    it is (a key column such as `meter_id`, or an expression with its alias such as
+    `'meter_day' as grain`), a (name, sql type) pair becomes the typed NULL
+    `cast(null as <sql type>) as <name>`, with the type of the real rows. -#}
+{% macro placeholder_columns(columns) -%}
+    {%- for column in columns -%}
+        {%- if column is string -%}
+            {{ column }}
+        {%- elif column | length == 2 -%}
+            cast(null as {{ column[1] }}) as {{ column[0] }}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                'placeholder_columns: expected a string or a (name, sql type) pair, got '
+                ~ column
+            ) }}
+        {%- endif -%}
+        {{- ',\n        ' if not loop.last -}}
+    {%- endfor -%}
+{%- endmacro %}
+
 {#- The earliest `local_date` among the rows of `relation` built after the model's
     watermark, as a date literal (9999-12-31 when there is none), read when the model
     runs. A constant bound lets both engines push the filter into the scan of a view

@@ -133,16 +133,18 @@ billed as (
 placeholders as (
 
     select
-        meter_id,
-        cast(null as text) as customer_key,
-        cast(null as text) as tariff,
-        cast(null as text) as neighbourhood,
-        local_date,
-        cast(null as text) as tier,
-        cast(null as numeric(18, 6)) as total_kwh,
-        cast(null as numeric(18, 6)) as peak_kwh,
-        cast(null as numeric(18, 6)) as off_peak_kwh,
-        cast(null as numeric(18, 6)) as estimated_kwh
+        {{ greenstream.placeholder_columns([
+            'meter_id',
+            ('customer_key', 'text'),
+            ('tariff', 'text'),
+            ('neighbourhood', 'text'),
+            'local_date',
+            ('tier', 'text'),
+            ('total_kwh', 'numeric(18, 6)'),
+            ('peak_kwh', 'numeric(18, 6)'),
+            ('off_peak_kwh', 'numeric(18, 6)'),
+            ('estimated_kwh', 'numeric(18, 6)'),
+        ]) }}
     from scored_days
     where tier not in ('GOLD', 'SILVER')
 

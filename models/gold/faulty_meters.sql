@@ -198,12 +198,14 @@ episodes as (
 placeholders as (
 
     select
-        changed_meters.meter_id,
-        cast(null as text) as fault_type,
-        cast(null as integer) as readings,
-        cast(null as timestamp with time zone) as started_at,
-        cast(null as timestamp with time zone) as ended_at,
-        cast(null as boolean) as is_active
+        {{ greenstream.placeholder_columns([
+            'changed_meters.meter_id',
+            ('fault_type', 'text'),
+            ('readings', 'integer'),
+            ('started_at', 'timestamp with time zone'),
+            ('ended_at', 'timestamp with time zone'),
+            ('is_active', 'boolean'),
+        ]) }}
     from changed_meters
     left join episodes
         on changed_meters.meter_id = episodes.meter_id

@@ -106,27 +106,29 @@ quarantined as (
 placeholders as (
 
     select
-        meter_id,
-        cast(null as text) as neighbourhood,
-        local_date,
-        cast(null as integer) as expected_slots,
-        cast(null as integer) as measured_slots,
-        cast(null as integer) as interpolated_slots,
-        cast(null as integer) as missing_slots,
-        cast(null as integer) as invalid_readings,
-        cast(null as boolean) as has_unit_conversion,
-        cast(null as boolean) as has_out_of_bounds,
-        cast(null as boolean) as has_fault,
-        cast(null as text) as fault_types,
-        cast(null as double precision) as neighbour_correlation,
-        cast(null as numeric(12, 4)) as deduction_unit_conversion,
-        cast(null as numeric(12, 4)) as deduction_interpolation,
-        cast(null as numeric(12, 4)) as deduction_out_of_bounds,
-        cast(null as numeric(12, 4)) as deduction_fault,
-        cast(null as numeric(12, 4)) as deduction_unfilled,
-        cast(null as numeric(5, 2)) as q_score,
-        cast(null as text) as tier,
-        cast(null as text) as reasons
+        {{ greenstream.placeholder_columns([
+            'meter_id',
+            ('neighbourhood', 'text'),
+            'local_date',
+            ('expected_slots', 'integer'),
+            ('measured_slots', 'integer'),
+            ('interpolated_slots', 'integer'),
+            ('missing_slots', 'integer'),
+            ('invalid_readings', 'integer'),
+            ('has_unit_conversion', 'boolean'),
+            ('has_out_of_bounds', 'boolean'),
+            ('has_fault', 'boolean'),
+            ('fault_types', 'text'),
+            ('neighbour_correlation', 'double precision'),
+            ('deduction_unit_conversion', 'numeric(12, 4)'),
+            ('deduction_interpolation', 'numeric(12, 4)'),
+            ('deduction_out_of_bounds', 'numeric(12, 4)'),
+            ('deduction_fault', 'numeric(12, 4)'),
+            ('deduction_unfilled', 'numeric(12, 4)'),
+            ('q_score', 'numeric(5, 2)'),
+            ('tier', 'text'),
+            ('reasons', 'text'),
+        ]) }}
     from scored_days
     where tier <> 'BRONZE'
 

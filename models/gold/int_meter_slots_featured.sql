@@ -79,17 +79,19 @@ featured as (
 placeholders as (
 
     select
-        cast(meter_id as text) as meter_id,
-        cast(null as text) as neighbourhood,
-        cast(null as timestamp with time zone) as slot_start,
-        cast(null as timestamp) as local_ts,
-        cast(null as integer) as hour,  -- noqa: RF04
-        cast(null as integer) as iso_weekday,
-        cast(null as boolean) as is_weekend,
-        cast(null as boolean) as is_peak,
-        cast(null as double precision) as kw,
-        cast(null as boolean) as is_estimated,
-        cast(local_date as date) as local_date
+        {{ greenstream.placeholder_columns([
+            'cast(meter_id as text) as meter_id',
+            ('neighbourhood', 'text'),
+            ('slot_start', 'timestamp with time zone'),
+            ('local_ts', 'timestamp'),
+            ('hour', 'integer'),
+            ('iso_weekday', 'integer'),
+            ('is_weekend', 'boolean'),
+            ('is_peak', 'boolean'),
+            ('kw', 'double precision'),
+            ('is_estimated', 'boolean'),
+            'cast(local_date as date) as local_date',
+        ]) }}
     from scored_days
     where tier <> 'GOLD'
 

@@ -246,6 +246,13 @@ both_grains as (
 ),
 
 {%- if incremental %}
+{#- the measures, NULL in the placeholders of both grains -#}
+{%- set peak_nulls = [
+    ('peak_kw', 'double precision'),
+    ('peak_slot_start', 'timestamp with time zone'),
+    ('peak_kwh', 'double precision'),
+    ('off_peak_kwh', 'double precision'),
+] %}
 
 -- a recomputed key left without a row (no usable slot any more, or a neighbourhood the
 -- meters moved out of) gets a placeholder (peak_kw NULL) so that delete+insert removes
@@ -253,14 +260,12 @@ both_grains as (
 placeholders as (
 
     select
-        'meter_day' as grain,
-        changed_meter_days.meter_id,
-        cast(null as text) as neighbourhood,
-        changed_meter_days.local_date,
-        cast(null as double precision) as peak_kw,
-        cast(null as timestamp with time zone) as peak_slot_start,
-        cast(null as double precision) as peak_kwh,
-        cast(null as double precision) as off_peak_kwh
+        {{ greenstream.placeholder_columns([
+            "'meter_day' as grain",
+            'changed_meter_days.meter_id',
+            ('neighbourhood', 'text'),
+            'changed_meter_days.local_date',
+        ] + peak_nulls) }}
     from changed_meter_days
     left join meter_days
         on
@@ -269,14 +274,12 @@ placeholders as (
     where meter_days.meter_id is null
     union all
     select
-        'neighbourhood_day' as grain,
-        cast(null as text) as meter_id,
-        affected_neighbourhood_days.neighbourhood,
-        affected_neighbourhood_days.local_date,
-        cast(null as double precision) as peak_kw,
-        cast(null as timestamp with time zone) as peak_slot_start,
-        cast(null as double precision) as peak_kwh,
-        cast(null as double precision) as off_peak_kwh
+        {{ greenstream.placeholder_columns([
+            "'neighbourhood_day' as grain",
+            ('meter_id', 'text'),
+            'affected_neighbourhood_days.neighbourhood',
+            'affected_neighbourhood_days.local_date',
+        ] + peak_nulls) }}
     from affected_neighbourhood_days
     left join neighbourhood_days
         on
