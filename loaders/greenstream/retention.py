@@ -27,7 +27,7 @@ rows, records one `audit.retention_runs` row per file (command 'restore') and th
 deletes the files: a month is either hot or archived, never both. Restored rows keep
 their `_loaded_at`, so the next retention run archives them again.
 
-Silver and gold keep their history: incremental models only read raw rows newer than
+Bronze, silver and gold keep their history: incremental models only read raw rows newer than
 their `_loaded_at` watermark. A `--full-refresh` rebuilds from raw and would drop the
 archived rows: restore the months first.
 """
@@ -98,9 +98,9 @@ AUDIT_DDL = (
     )""",
 )
 FULL_REFRESH_WARNING = (
-    "greenstream: warning: silver and gold keep the archived rows, but `build --full-refresh` "
-    "rebuilds from raw and would drop them; restore the months first (greenstream restore "
-    "--month YYYY-MM)"
+    "greenstream: warning: bronze, silver and gold keep the archived rows, but "
+    "`build --full-refresh` rebuilds from raw and would drop them; restore the months first "
+    "(greenstream restore --month YYYY-MM)"
 )
 
 
