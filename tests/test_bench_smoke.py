@@ -100,7 +100,7 @@ def test_bench_runs_small_and_prints_every_figure(tmp_path: Path) -> None:
         "DuckDB: 15-minute file",
         "DuckDB 100 meters: rate",
         "time growth 100 -> 200 meters",
-        "peak RSS, sum over processes",
+        "peak RSS, pipeline processes summed",
     ):
         assert f"bench: {figure}" in out, figure
     assert "the floor) [load " in out  # times carry their ratio to the floor
