@@ -25,9 +25,10 @@ its own warehouse, lake, dbt target and log folders under --work):
    growth of the time against the growth of the meters.
 5. Peak memory of the pipeline: the largest sum of resident memory of this process's
    children (the `greenstream` commands) and the PostgreSQL server's processes, sampled
-   every 0.2 s, and the largest child's own peak (getrusage) as a cross-check; this
-   process (data generation, floor) is reported apart and not counted. Parquet outputs
-   (the lake) against the CSV.
+   every 0.2 s; getrusage's largest child is printed but not judged (Linux charges a
+   child with its parent's pages until exec, so it is at least this process's peak);
+   this process (data generation, floor) is reported apart and not counted. Parquet
+   outputs (the lake) against the CSV.
 
 Prints a table and, with --write, puts it into the file between the markers
 `<!-- bench:begin -->` and `<!-- bench:end -->` (the notes outside them are kept).
@@ -727,9 +728,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     report.add(Figure("peak RSS, pipeline processes summed (sampled)", sampler.peak, "B"))
-    report.add(Figure("peak RSS, largest greenstream command (getrusage)", children, "B"))
+    # Linux charges a child, from fork to exec, with its parent's pages, so getrusage's
+    # largest child is at least this process's own peak: printed, not judged.
+    report.add(Figure("peak RSS, largest child (getrusage, >= the bench's own)", children, "B"))
     report.add(Figure("peak RSS of the benchmark itself (generator, floor; not counted)", own, "B"))
-    peak = max(sampler.peak, children)
+    peak = sampler.peak
     report.target("peak RSS", "<= 4 GiB", peak <= TARGET_RSS_BYTES, f"{peak / 1024**3:.2f} GiB")
     print("\n".join(table(report)))
     for name, wanted, met, measured in report.targets:
