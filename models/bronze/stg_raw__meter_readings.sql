@@ -10,7 +10,8 @@
 
 with
 
--- incremental: only the raw rows landed since the last build (raw is append-only)
+-- incremental: only the raw rows landed since the last build (the loader only appends;
+-- rows that retention archives stay here, as in silver)
 source as (
 
     select * from {{ source('raw', 'meter_readings') }}
