@@ -26,6 +26,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 GREENSTREAM = str(Path(sys.executable).with_name("greenstream"))
 PII_TEST_KEY = "test-key-not-a-secret"
+# The header of a readings file in the standard columns.
+HEADER = b"meter_id,timestamp,energy_value,energy_unit\n"
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command (no traceback)."""
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("greenstream: error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

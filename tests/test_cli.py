@@ -7,19 +7,7 @@ import subprocess
 import duckdb
 import pytest
 
-from conftest import GREENSTREAM, Warehouse
-
-HEADER = b"meter_id,timestamp,energy_value,energy_unit\n"
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single stderr line of a failed command (no traceback)."""
-    assert result.returncode == 2, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("greenstream: error: ")
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from conftest import GREENSTREAM, HEADER, Warehouse, one_line_error
 
 
 @pytest.mark.parametrize(
