@@ -31,7 +31,8 @@ its own warehouse, lake, dbt target and log folders under --work):
    outputs (the lake) against the CSV.
 
 Prints a table and, with --write, puts it into the file between the markers
-`<!-- bench:begin -->` and `<!-- bench:end -->` (the notes outside them are kept).
+`<!-- bench:SECTION:begin -->` and `<!-- bench:SECTION:end -->` (--section, default
+main; the notes outside them are kept).
 When PGHOST is not set, a throwaway PostgreSQL server is started and stopped after.
 """
 
