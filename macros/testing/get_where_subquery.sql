@@ -4,15 +4,14 @@
     - `__landed_since_last_build__`: the raw rows landed since the last successful
       build (macro `landed_since_last_build`, doc `bronze_tests_scope`);
     - `__latest_build__`: the rows the model wrote in its latest build (`_built_at` is
-      the model's latest). An incremental model replaces whole keys, so a test of its
-      rows one by one or of their uniqueness needs only the rows it just wrote
-      (doc `silver_tests_scope`). -#}
+      the model's latest): in an incremental build the rows in scope, in a full refresh
+      every row (doc `silver_tests_scope`). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set latest_build = '_built_at = ' ~ greenstream.watermark(relation=relation) -%}
+    {%- set latest_build = '_built_at = (select max(_built_at) from ' ~ relation ~ ')' -%}
     {%- set where = where
         | replace('__landed_since_last_build__', greenstream.landed_since_last_build())
         | replace('__latest_build__', latest_build) -%}

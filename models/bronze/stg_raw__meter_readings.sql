@@ -16,7 +16,7 @@ source as (
 
     select * from {{ source('raw', 'meter_readings') }}
     {%- if is_incremental() %}
-        where _loaded_at > {{ watermark('_loaded_at') }}
+        where _loaded_at > (select coalesce(max(_loaded_at), {{ the_beginning() }}) from {{ this }})
     {%- endif %}
 
 ),

@@ -1,7 +1,7 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {%- set statuses = [
     'missing_meter_id',
     'invalid_timestamp',
+    'future_timestamp',
     'off_grid_timestamp',
     'missing_value',
     'invalid_value',
@@ -14,105 +14,32 @@
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='batch_id',
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='batch',
+    batch_column='batch_id',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
-all_meter_readings as (
-
-    select * from {{ ref('meter_readings') }}
-
-),
-
-all_rejected_rows as (
-
-    select * from {{ ref('stg_raw__rejected_rows') }}
-
-),
-
-all_load_ledger as (
-
-    select * from {{ ref('stg_raw__load_ledger') }}
-
-),
-
-{%- if incremental %}
-
--- files whose rows were built since the last build (new files, and older files whose
--- rows changed status), and files the audit has not seen yet (ledger, rejected lines)
-changed_batches as (
-
-    select distinct _batch_id as batch_id
-    from all_meter_readings
-    where _built_at > {{ watermark() }}
-    union
-    select all_load_ledger.batch_id
-    from all_load_ledger
-    left join {{ this }} as stored
-        on all_load_ledger.batch_id = stored.batch_id
-    where
-        all_load_ledger.file_kind = 'readings'
-        and all_load_ledger.status = 'loaded'
-        and stored.batch_id is null
-    union
-    select all_rejected_rows._batch_id as batch_id
-    from all_rejected_rows
-    left join {{ this }} as stored
-        on all_rejected_rows._batch_id = stored.batch_id
-    where stored.batch_id is null
-
-),
-
+-- in scope: the files that landed since the last complete build and the files whose rows
+-- share a slot with a row that did (doc `build_scope_design`)
 meter_readings as (
 
-    select all_meter_readings.*
-    from all_meter_readings
-    inner join changed_batches
-        on all_meter_readings._batch_id = changed_batches.batch_id
+    select * from {{ scoped(ref('meter_readings'), 'batch', '_batch_id', '_loaded_at') }}
 
 ),
 
 rejected_rows as (
 
-    select all_rejected_rows.*
-    from all_rejected_rows
-    inner join changed_batches
-        on all_rejected_rows._batch_id = changed_batches.batch_id
+    select * from {{ scoped(ref('stg_raw__rejected_rows'), 'batch') }}
 
 ),
 
 load_ledger as (
 
-    select all_load_ledger.*
-    from all_load_ledger
-    inner join changed_batches
-        on all_load_ledger.batch_id = changed_batches.batch_id
+    select * from {{ scoped(ref('stg_raw__load_ledger'), 'batch', 'batch_id') }}
 
 ),
-{%- else %}
-
-meter_readings as (
-
-    select * from all_meter_readings
-
-),
-
-rejected_rows as (
-
-    select * from all_rejected_rows
-
-),
-
-load_ledger as (
-
-    select * from all_load_ledger
-
-),
-{%- endif %}
 
 ledger_files as (
 

@@ -1,49 +1,27 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
-    post_hook="{{ greenstream.delete_placeholders('tier') }}",
+    incremental_strategy='build_scope',
+    scope_grain='meter_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
-meter_day_quality as (
-
-    select * from {{ ref('meter_day_quality') }}
-
-),
-
--- incremental: from the earliest scored-again date on (a constant, pushed into the view)
-all_slots as (
-
-    select * from {{ ref('int_meter_slots_peak_flagged') }}
-    {%- if incremental %}
-        where local_date >= {{ greenstream.first_changed_date(ref('meter_day_quality')) }}
-    {%- endif %}
-
-),
-
-registry_versions as (
-
-    select * from {{ ref('int_meter_registry_versions') }}
-
-),
-
--- incremental: the meter-days scored again since the last build (their slots, tier or
--- registry attributes may have changed)
+-- in scope: the meters' days from the first that can change (doc `build_scope_design`)
 scored_days as (
 
-    select
-        meter_id,
-        tier,
-        local_date
-    from meter_day_quality
-    {%- if incremental %}
-        where _built_at > {{ watermark() }}
-    {%- endif %}
+    select * from {{ scoped(ref('meter_day_quality'), 'meter_day') }}
+
+),
+
+slots as (
+
+    select * from {{ scoped(ref('int_meter_slots_peak_flagged'), 'meter_day') }}
+
+),
+
+registered_days as (
+
+    select * from {{ scoped(ref('int_meter_days_registered'), 'meter_day') }}
 
 ),
 
@@ -58,14 +36,14 @@ billable_days as (
 
 ),
 
-slots as (
+billable_slots as (
 
-    select all_slots.*
-    from all_slots
+    select slots.*
+    from slots
     inner join billable_days
         on
-            all_slots.meter_id = billable_days.meter_id
-            and all_slots.local_date = billable_days.local_date
+            slots.meter_id = billable_days.meter_id
+            and slots.local_date = billable_days.local_date
 
 ),
 
@@ -78,7 +56,7 @@ energy_per_day as (
         sum(case when is_peak then kwh else 0 end) as peak_kwh,
         sum(case when is_peak then 0 else kwh end) as off_peak_kwh,
         sum(case when source = 'interpolated' then kwh else 0 end) as estimated_kwh
-    from slots
+    from billable_slots
     where source in ('measured', 'interpolated')
     group by meter_id, local_date
 
@@ -100,9 +78,9 @@ billed as (
 
     select
         cast(billable_days.meter_id as text) as meter_id,
-        cast(registry_versions.customer_key as text) as customer_key,
-        cast(registry_versions.tariff as text) as tariff,
-        cast(registry_versions.neighbourhood as text) as neighbourhood,
+        cast(registered_days.customer_key as text) as customer_key,
+        cast(registered_days.tariff as text) as tariff,
+        cast(registered_days.neighbourhood as text) as neighbourhood,
         cast(billable_days.local_date as date) as local_date,
         cast(billable_days.tier as text) as tier,
         -- the total is the sum of its rounded parts, so total = peak + off-peak exactly
@@ -118,60 +96,19 @@ billed as (
         on
             billable_days.meter_id = energy_rounded.meter_id
             and billable_days.local_date = energy_rounded.local_date
-    left join registry_versions
+    left join registered_days
         on
-            billable_days.meter_id = registry_versions.meter_id
-            and billable_days.local_date >= registry_versions.valid_from_date
-            and billable_days.local_date < registry_versions.valid_to_date
+            billable_days.meter_id = registered_days.meter_id
+            and billable_days.local_date = registered_days.local_date
 
 ),
-
-{%- if incremental %}
-
--- a scored day that is no longer billable gets a placeholder (tier NULL) so that
--- delete+insert removes its old row; the post-hook deletes the placeholder
-placeholders as (
-
-    select
-        {{ greenstream.placeholder_columns([
-            'meter_id',
-            ('customer_key', 'text'),
-            ('tariff', 'text'),
-            ('neighbourhood', 'text'),
-            'local_date',
-            ('tier', 'text'),
-            ('total_kwh', 'numeric(18, 6)'),
-            ('peak_kwh', 'numeric(18, 6)'),
-            ('off_peak_kwh', 'numeric(18, 6)'),
-            ('estimated_kwh', 'numeric(18, 6)'),
-        ]) }}
-    from scored_days
-    where tier not in ('GOLD', 'SILVER')
-
-),
-
-rows_to_write as (
-
-    select * from billed
-    union all
-    select * from placeholders
-
-),
-{%- else %}
-
-rows_to_write as (
-
-    select * from billed
-
-),
-{%- endif %}
 
 final as (
 
     select
         *,
         {{ built_at() }} as _built_at
-    from rows_to_write
+    from billed
 
 )
 

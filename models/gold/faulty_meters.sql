@@ -1,77 +1,32 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='meter_id',
-    on_schema_change='append_new_columns',
-    post_hook="{{ greenstream.delete_placeholders('fault_type') }}",
+    incremental_strategy='build_scope',
+    scope_grain='fault_episode',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 {%- set interval_minutes = var('reading_interval_minutes') %}
 
 with
 
-all_meter_slots as (
+-- in scope: the meters' days from the first that can change. Their latest measured slot
+-- is among these slots whenever an episode in scope contains it (doc `build_scope_design`)
+meter_slots as (
 
-    select * from {{ ref('meter_slots') }}
-
-),
-
-all_neighbour_checks as (
-
-    select * from {{ ref('int_meter_days_neighbour_checked') }}
-
-),
-
-{%- if incremental %}
-
--- meters with slots or neighbourhood checks built since the last build: all their
--- episodes are worked out again (runs can grow, split or vanish; is_active moves)
-changed_meters as (
-
-    select meter_id
-    from all_meter_slots
-    where _built_at > {{ watermark() }}
-    union
-    select meter_id
-    from all_neighbour_checks
-    where _built_at > {{ watermark() }}
-
-),
-
-measured_slots as (
-
-    select all_meter_slots.*
-    from all_meter_slots
-    inner join changed_meters
-        on all_meter_slots.meter_id = changed_meters.meter_id
-    where all_meter_slots.source = 'measured'
+    select * from {{ scoped(ref('meter_slots'), 'meter_day') }}
 
 ),
 
 neighbour_checks as (
 
-    select all_neighbour_checks.*
-    from all_neighbour_checks
-    inner join changed_meters
-        on all_neighbour_checks.meter_id = changed_meters.meter_id
+    select * from {{ scoped(ref('int_meter_days_neighbour_checked'), 'meter_day') }}
 
 ),
-{%- else %}
 
 measured_slots as (
 
-    select * from all_meter_slots
+    select * from meter_slots
     where source = 'measured'
 
 ),
-
-neighbour_checks as (
-
-    select * from all_neighbour_checks
-
-),
-{%- endif %}
 
 latest_measured as (
 
@@ -191,43 +146,13 @@ episodes as (
 
 ),
 
-{%- if incremental %}
+-- a run that started before the meter's first slot that can change is partly out of
+-- the slots read: only the episodes in scope are written (a run never crosses that slot)
+episodes_in_scope as (
 
--- a changed meter left without episodes gets one placeholder row (fault_type NULL) so that
--- delete+insert removes its old episodes; the post-hook deletes the placeholder
-placeholders as (
-
-    select
-        {{ greenstream.placeholder_columns([
-            'changed_meters.meter_id',
-            ('fault_type', 'text'),
-            ('readings', 'integer'),
-            ('started_at', 'timestamp with time zone'),
-            ('ended_at', 'timestamp with time zone'),
-            ('is_active', 'boolean'),
-        ]) }}
-    from changed_meters
-    left join episodes
-        on changed_meters.meter_id = episodes.meter_id
-    where episodes.meter_id is null
+    select * from {{ scoped('episodes', 'fault_episode') }}
 
 ),
-
-rows_to_write as (
-
-    select * from episodes
-    union all
-    select * from placeholders
-
-),
-{%- else %}
-
-rows_to_write as (
-
-    select * from episodes
-
-),
-{%- endif %}
 
 final as (
 
@@ -239,7 +164,7 @@ final as (
         cast(readings as integer) as readings,
         is_active,
         {{ built_at() }} as _built_at
-    from rows_to_write
+    from episodes_in_scope
 
 )
 

@@ -1,112 +1,29 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='meter_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
-all_meter_slots as (
-
-    select * from {{ ref('meter_slots') }}
-
-),
-
-all_meter_readings as (
-
-    select * from {{ ref('meter_readings') }}
-
-),
-
-all_neighbour_checks as (
-
-    select * from {{ ref('int_meter_days_neighbour_checked') }}
-
-),
-
-{%- if incremental %}
-
--- meter-days with slots, readings or a neighbourhood check built since the last build
-changed_meter_days as (
-
-    select
-        meter_id,
-        local_date
-    from all_meter_slots
-    where _built_at > {{ watermark() }}
-    union
-    select
-        meter_id,
-        local_date
-    from all_meter_readings
-    where
-        _built_at > {{ watermark() }}
-        and meter_id is not null
-        and local_date is not null
-    union
-    select
-        meter_id,
-        local_date
-    from all_neighbour_checks
-    where _built_at > {{ watermark() }}
-
-),
-
+-- in scope: the meters' days from the first that can change (doc `build_scope_design`)
 meter_slots as (
 
-    select all_meter_slots.*
-    from all_meter_slots
-    inner join changed_meter_days
-        on
-            all_meter_slots.meter_id = changed_meter_days.meter_id
-            and all_meter_slots.local_date = changed_meter_days.local_date
+    select * from {{ scoped(ref('meter_slots'), 'meter_day') }}
 
 ),
 
 meter_readings as (
 
-    select all_meter_readings.*
-    from all_meter_readings
-    inner join changed_meter_days
-        on
-            all_meter_readings.meter_id = changed_meter_days.meter_id
-            and all_meter_readings.local_date = changed_meter_days.local_date
+    select * from {{ scoped(ref('meter_readings'), 'meter_day') }}
 
 ),
 
 neighbour_checks as (
 
-    select all_neighbour_checks.*
-    from all_neighbour_checks
-    inner join changed_meter_days
-        on
-            all_neighbour_checks.meter_id = changed_meter_days.meter_id
-            and all_neighbour_checks.local_date = changed_meter_days.local_date
+    select * from {{ scoped(ref('int_meter_days_neighbour_checked'), 'meter_day') }}
 
 ),
-{%- else %}
-
-meter_slots as (
-
-    select * from all_meter_slots
-
-),
-
-meter_readings as (
-
-    select * from all_meter_readings
-
-),
-
-neighbour_checks as (
-
-    select * from all_neighbour_checks
-
-),
-{%- endif %}
 
 slots_per_day as (
 

@@ -1,118 +1,18 @@
--- sqlfluff:indentation:template_blocks_indent:false
-{#- A meter-day row is keyed by its meter, a neighbourhood-day row by its neighbourhood:
-    the unique key of the incremental update is the expression below. -#}
-{%- set row_key = "grain || '|' || coalesce(meter_id, neighbourhood)"
-    ~ " || '|' || cast(local_date as text)" %}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=row_key,
-    on_schema_change='append_new_columns',
-    post_hook="{{ greenstream.delete_placeholders('peak_kw') }}",
+    incremental_strategy='build_scope',
+    scope_grain=['meter_day', 'neighbourhood_day'],
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
--- depends_on: {{ ref('meter_day_quality') }}
 
 with
 
--- incremental: from the earliest scored-again date on (a constant, pushed into the view)
+-- in scope: the meters' days from the first that can change; every meter of a
+-- neighbourhood-day in scope is in scope that day (doc `build_scope_design`)
 slots as (
 
-    select * from {{ ref('int_meter_slots_peak_flagged') }}
-    {%- if incremental %}
-        where local_date >= {{ greenstream.first_changed_date(ref('meter_day_quality')) }}
-    {%- endif %}
+    select * from {{ scoped(ref('int_meter_slots_peak_flagged'), 'meter_day') }}
 
 ),
-
-{%- if incremental %}
-
-meter_day_quality as (
-
-    select * from {{ ref('meter_day_quality') }}
-
-),
-
--- meter-days scored again since the last build (their slots or registry changed)
-changed_meter_days as (
-
-    select
-        meter_id,
-        local_date
-    from meter_day_quality
-    where _built_at > {{ watermark() }}
-
-),
-
-changed_dates as (
-
-    select distinct local_date
-    from changed_meter_days
-
-),
-
--- every slot on a changed date: the neighbourhood-days need all their meters
-slots_on_changed_dates as (
-
-    select slots.*
-    from slots
-    inner join changed_dates
-        on slots.local_date = changed_dates.local_date
-
-),
-
-changed_meter_slots as (
-
-    select slots_on_changed_dates.*
-    from slots_on_changed_dates
-    inner join changed_meter_days
-        on
-            slots_on_changed_dates.meter_id = changed_meter_days.meter_id
-            and slots_on_changed_dates.local_date = changed_meter_days.local_date
-
-),
-
--- neighbourhood-days a changed meter-day belongs to now, or belonged to at the last build
-affected_neighbourhood_days as (
-
-    select distinct
-        neighbourhood,
-        local_date
-    from changed_meter_slots
-    where neighbourhood is not null
-    union
-    select
-        stored.neighbourhood,
-        stored.local_date
-    from {{ this }} as stored
-    inner join changed_meter_days
-        on
-            stored.meter_id = changed_meter_days.meter_id
-            and stored.local_date = changed_meter_days.local_date
-    where stored.grain = 'meter_day' and stored.neighbourhood is not null
-
-),
-
--- SPEC §8: measured, valid, in-bounds readings only
-usable_slots as (
-
-    select * from changed_meter_slots
-    where source = 'measured' and not is_out_of_bounds
-
-),
-
-neighbourhood_usable_slots as (
-
-    select slots_on_changed_dates.*
-    from slots_on_changed_dates
-    inner join affected_neighbourhood_days
-        on
-            slots_on_changed_dates.neighbourhood = affected_neighbourhood_days.neighbourhood
-            and slots_on_changed_dates.local_date = affected_neighbourhood_days.local_date
-    where slots_on_changed_dates.source = 'measured' and not slots_on_changed_dates.is_out_of_bounds
-
-),
-{%- else %}
 
 -- SPEC §8: measured, valid, in-bounds readings only
 usable_slots as (
@@ -121,13 +21,6 @@ usable_slots as (
     where source = 'measured' and not is_out_of_bounds
 
 ),
-
-neighbourhood_usable_slots as (
-
-    select * from usable_slots
-
-),
-{%- endif %}
 
 meter_slots_ranked as (
 
@@ -187,7 +80,7 @@ neighbourhood_slots as (
         is_peak,
         {{ round_half_away('sum(kw)', 6) }} as kw,
         sum(kwh) as kwh
-    from neighbourhood_usable_slots
+    from usable_slots
     where neighbourhood is not null
     group by neighbourhood, local_date, slot_start, is_peak
 
@@ -237,73 +130,21 @@ neighbourhood_days as (
 
 ),
 
-both_grains as (
+-- a meter in scope can sit in a neighbourhood-day out of scope, whose sums would miss
+-- the meters out of scope: only neighbourhood-days in scope are written
+neighbourhood_days_in_scope as (
+
+    select * from {{ scoped('neighbourhood_days', 'neighbourhood_day') }}
+
+),
+
+rows_to_write as (
 
     select * from meter_days
     union all
-    select * from neighbourhood_days
+    select * from neighbourhood_days_in_scope
 
 ),
-
-{%- if incremental %}
-{#- the measures, NULL in the placeholders of both grains -#}
-{%- set peak_nulls = [
-    ('peak_kw', 'double precision'),
-    ('peak_slot_start', 'timestamp with time zone'),
-    ('peak_kwh', 'double precision'),
-    ('off_peak_kwh', 'double precision'),
-] %}
-
--- a recomputed key left without a row (no usable slot any more, or a neighbourhood the
--- meters moved out of) gets a placeholder (peak_kw NULL) so that delete+insert removes
--- its old row; the post-hook deletes the placeholder
-placeholders as (
-
-    select
-        {{ greenstream.placeholder_columns([
-            "'meter_day' as grain",
-            'changed_meter_days.meter_id',
-            ('neighbourhood', 'text'),
-            'changed_meter_days.local_date',
-        ] + peak_nulls) }}
-    from changed_meter_days
-    left join meter_days
-        on
-            changed_meter_days.meter_id = meter_days.meter_id
-            and changed_meter_days.local_date = meter_days.local_date
-    where meter_days.meter_id is null
-    union all
-    select
-        {{ greenstream.placeholder_columns([
-            "'neighbourhood_day' as grain",
-            ('meter_id', 'text'),
-            'affected_neighbourhood_days.neighbourhood',
-            'affected_neighbourhood_days.local_date',
-        ] + peak_nulls) }}
-    from affected_neighbourhood_days
-    left join neighbourhood_days
-        on
-            affected_neighbourhood_days.neighbourhood = neighbourhood_days.neighbourhood
-            and affected_neighbourhood_days.local_date = neighbourhood_days.local_date
-    where neighbourhood_days.neighbourhood is null
-
-),
-
-rows_to_write as (
-
-    select * from both_grains
-    union all
-    select * from placeholders
-
-),
-{%- else %}
-
-rows_to_write as (
-
-    select * from both_grains
-
-),
-{%- endif %}
 
 final as (
 

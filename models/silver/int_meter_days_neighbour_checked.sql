@@ -1,231 +1,74 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='meter_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
-all_meter_days as (
+-- in scope: the meter-days to check, where the registry places them (doc
+-- `build_scope_design`)
+located_days as (
 
-    select * from {{ ref('int_meter_days_spanned') }}
+    select * from {{ scoped(ref('int_meter_days_registered'), 'meter_day') }}
+
+),
+
+-- every meter-day from the scope's earliest date (a constant: the scans skip older days)
+registered_days as (
+
+    select * from {{ ref('int_meter_days_registered') }}
+    where local_date >= {{ scope_start('rebuild_days_from') }}
 
 ),
 
 all_hourly_profiles as (
 
     select * from {{ ref('int_meter_hours_profiled') }}
+    where local_date >= {{ scope_start('rebuild_days_from') }}
 
 ),
 
-registry_versions as (
+-- a meter-day's check needs every meter of its neighbourhood that day
+neighbourhood_days_checked as (
 
-    select * from {{ ref('int_meter_registry_versions') }}
-
-),
-
-{%- if incremental %}
-
--- meters whose registry history gained a version since the last build: their days from
--- the date the new version takes effect (a first version: all their days)
-registry_changes as (
-
-    select
-        meter_id,
-        min(
-            case
-                when version_number = 1 then cast('0001-01-01' as date)
-                else effective_from_date
-            end
-        ) as changed_from_date
-    from registry_versions
-    where version_built_at > {{ watermark() }}
-    group by meter_id
-
-),
-
--- meter-days whose own inputs changed: new meter-days, new hourly profiles, registry
-changed_meter_days as (
-
-    select
-        meter_id,
+    select distinct
+        neighbourhood,
         local_date
-    from all_meter_days
-    where _built_at > {{ watermark() }}
-    union
-    select
-        meter_id,
-        local_date
-    from all_hourly_profiles
-    where _built_at > {{ watermark() }}
-    union
-    select
-        all_meter_days.meter_id,
-        all_meter_days.local_date
-    from all_meter_days
-    inner join registry_changes
-        on
-            all_meter_days.meter_id = registry_changes.meter_id
-            and all_meter_days.local_date >= registry_changes.changed_from_date
+    from located_days
+    where neighbourhood is not null
 
 ),
 
-changed_dates as (
-
-    select distinct local_date
-    from changed_meter_days
-
-),
-
--- every meter-day on a changed date, where the registry places it
-located_on_changed_dates as (
+neighbourhood_members as (
 
     select
-        all_meter_days.meter_id,
-        all_meter_days.local_date,
-        registry_versions.neighbourhood
-    from all_meter_days
-    inner join changed_dates
-        on all_meter_days.local_date = changed_dates.local_date
-    left join registry_versions
+        registered_days.meter_id,
+        registered_days.neighbourhood,
+        registered_days.local_date
+    from registered_days
+    inner join neighbourhood_days_checked
         on
-            all_meter_days.meter_id = registry_versions.meter_id
-            and all_meter_days.local_date >= registry_versions.valid_from_date
-            and all_meter_days.local_date < registry_versions.valid_to_date
-
-),
-
--- a changed meter-day changes its neighbourhood's profile that day, both where it is
--- now and where it was at the last build (a move leaves the old neighbourhood)
-affected_neighbourhood_days as (
-
-    select
-        located_on_changed_dates.neighbourhood,
-        located_on_changed_dates.local_date
-    from located_on_changed_dates
-    inner join changed_meter_days
-        on
-            located_on_changed_dates.meter_id = changed_meter_days.meter_id
-            and located_on_changed_dates.local_date = changed_meter_days.local_date
-    where located_on_changed_dates.neighbourhood is not null
-    union
-    select
-        stored.neighbourhood,
-        stored.local_date
-    from {{ this }} as stored
-    inner join changed_meter_days
-        on
-            stored.meter_id = changed_meter_days.meter_id
-            and stored.local_date = changed_meter_days.local_date
-    where stored.neighbourhood is not null
-
-),
-
--- every meter-day of an affected neighbourhood-day is checked again whole
-scope as (
-
-    select
-        meter_id,
-        local_date
-    from changed_meter_days
-    union
-    select
-        located_on_changed_dates.meter_id,
-        located_on_changed_dates.local_date
-    from located_on_changed_dates
-    inner join affected_neighbourhood_days
-        on
-            located_on_changed_dates.neighbourhood = affected_neighbourhood_days.neighbourhood
-            and located_on_changed_dates.local_date = affected_neighbourhood_days.local_date
-
-),
-
-meter_days as (
-
-    select
-        all_meter_days.meter_id,
-        all_meter_days.local_date
-    from all_meter_days
-    inner join scope
-        on
-            all_meter_days.meter_id = scope.meter_id
-            and all_meter_days.local_date = scope.local_date
-
-),
-
-hourly_profiles as (
-
-    select
-        all_hourly_profiles.meter_id,
-        all_hourly_profiles.local_date,
-        all_hourly_profiles.local_hour,
-        all_hourly_profiles.mean_micro_kw
-    from all_hourly_profiles
-    inner join scope
-        on
-            all_hourly_profiles.meter_id = scope.meter_id
-            and all_hourly_profiles.local_date = scope.local_date
-    where all_hourly_profiles.measured_slots > 0
-
-),
-{%- else %}
-
-meter_days as (
-
-    select
-        meter_id,
-        local_date
-    from all_meter_days
+            registered_days.neighbourhood = neighbourhood_days_checked.neighbourhood
+            and registered_days.local_date = neighbourhood_days_checked.local_date
 
 ),
 
 -- hours without a measured slot carry no profile
-hourly_profiles as (
-
-    select
-        meter_id,
-        local_date,
-        local_hour,
-        mean_micro_kw
-    from all_hourly_profiles
-    where measured_slots > 0
-
-),
-{%- endif %}
-
--- the neighbourhood of each meter-day as the registry stood on that date
-located_days as (
-
-    select
-        meter_days.meter_id,
-        meter_days.local_date,
-        registry_versions.neighbourhood
-    from meter_days
-    left join registry_versions
-        on
-            meter_days.meter_id = registry_versions.meter_id
-            and meter_days.local_date >= registry_versions.valid_from_date
-            and meter_days.local_date < registry_versions.valid_to_date
-
-),
-
 located_hours as (
 
     select
-        hourly_profiles.meter_id,
-        located_days.neighbourhood,
-        hourly_profiles.local_hour,
-        hourly_profiles.mean_micro_kw,
-        hourly_profiles.local_date
-    from hourly_profiles
-    inner join located_days
+        all_hourly_profiles.meter_id,
+        neighbourhood_members.neighbourhood,
+        all_hourly_profiles.local_hour,
+        all_hourly_profiles.mean_micro_kw,
+        all_hourly_profiles.local_date
+    from all_hourly_profiles
+    inner join neighbourhood_members
         on
-            hourly_profiles.meter_id = located_days.meter_id
-            and hourly_profiles.local_date = located_days.local_date
-    where located_days.neighbourhood is not null
+            all_hourly_profiles.meter_id = neighbourhood_members.meter_id
+            and all_hourly_profiles.local_date = neighbourhood_members.local_date
+    where all_hourly_profiles.measured_slots > 0
 
 ),
 
@@ -258,7 +101,7 @@ measured_days as (
     select distinct
         meter_id,
         local_date
-    from hourly_profiles
+    from located_hours
 
 ),
 

@@ -1,107 +1,59 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='meter_slot_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
--- incremental: the readings built since the last build of this model
+-- in scope: the meters' readings from the day of their first slot that can change, a
+-- day in their span (doc `build_scope_design`)
 readings as (
 
-    select * from {{ ref('meter_readings') }}
-    {%- if incremental %}
-        where _built_at > {{ watermark() }}
-    {%- endif %}
+    select * from {{ scoped(ref('meter_readings'), 'meter_slot_day') }}
 
 ),
 
--- rows with a valid slot: statuses 4-9 of SPEC §4
-slotted_readings as (
+-- dates with a row on a valid slot: statuses 5-10 of SPEC §4
+active_days as (
 
-    select
+    select distinct
         meter_id,
         local_date
     from readings
     where
         meter_id is not null
         and slot_start is not null
-        and status not in ('missing_meter_id', 'invalid_timestamp', 'off_grid_timestamp')
+        and status not in (
+            'missing_meter_id', 'invalid_timestamp', 'future_timestamp', 'off_grid_timestamp'
+        )
 
 ),
 
-new_ranges as (
+-- an active day spans the days up to the next active day, unless the silence between
+-- them is longer than max_silent_days (SPEC §5): then it spans itself only
+spans as (
 
     select
         meter_id,
-        min(local_date) as first_local_date,
-        max(local_date) as last_local_date
-    from slotted_readings
-    group by meter_id
-
-),
-
-{%- if incremental %}
-
--- a meter's range only grows: the stored range of every meter with new rows
-stored_ranges as (
-
-    select
-        stored.meter_id,
-        min(stored.local_date) as first_local_date,
-        max(stored.local_date) as last_local_date
-    from {{ this }} as stored
-    inner join new_ranges
-        on stored.meter_id = new_ranges.meter_id
-    group by stored.meter_id
-
-),
-
-meter_ranges as (
-
-    select
-        new_ranges.meter_id,
-        stored_ranges.first_local_date as stored_first_local_date,
-        stored_ranges.last_local_date as stored_last_local_date,
+        local_date as first_local_date,
         case
-            when stored_ranges.first_local_date < new_ranges.first_local_date
-                then stored_ranges.first_local_date
-            else new_ranges.first_local_date
-        end as first_local_date,
-        case
-            when stored_ranges.last_local_date > new_ranges.last_local_date
-                then stored_ranges.last_local_date
-            else new_ranges.last_local_date
+            when
+                lead(local_date) over (partition by meter_id order by local_date)
+                - local_date - 1 <= {{ var('max_silent_days') }}
+                then lead(local_date) over (partition by meter_id order by local_date) - 1
+            else local_date
         end as last_local_date
-    from new_ranges
-    left join stored_ranges
-        on new_ranges.meter_id = stored_ranges.meter_id
+    from active_days
 
 ),
-{%- else %}
-
-meter_ranges as (
-
-    select
-        meter_id,
-        cast(null as date) as stored_first_local_date,
-        cast(null as date) as stored_last_local_date,
-        first_local_date,
-        last_local_date
-    from new_ranges
-
-),
-{%- endif %}
 
 calendar_bounds as (
 
     select
         min(first_local_date) as first_local_date,
         max(last_local_date) - min(first_local_date) as days_spanned
-    from meter_ranges
+    from spans
 
 ),
 
@@ -120,22 +72,17 @@ calendar as (
 
 ),
 
--- every day of the range; incremental: only the days the stored range did not have
 final as (
 
     select
-        meter_ranges.meter_id,
+        spans.meter_id,
         calendar.local_date,
         {{ built_at() }} as _built_at
-    from meter_ranges
+    from spans
     inner join calendar
         on
-            meter_ranges.first_local_date <= calendar.local_date
-            and meter_ranges.last_local_date >= calendar.local_date
-    where
-        meter_ranges.stored_first_local_date is null
-        or calendar.local_date < meter_ranges.stored_first_local_date
-        or calendar.local_date > meter_ranges.stored_last_local_date
+            spans.first_local_date <= calendar.local_date
+            and spans.last_local_date >= calendar.local_date
 
 )
 

@@ -1,51 +1,17 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='meter_slot_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
-all_slots as (
-
-    select * from {{ ref('meter_slots') }}
-
-),
-
-{%- if incremental %}
-
--- meter-days with slots built since the last build are profiled again whole
-changed_meter_days as (
-
-    select distinct
-        meter_id,
-        local_date
-    from all_slots
-    where _built_at > {{ watermark() }}
-
-),
-
+-- in scope: the days whose slots can change (doc `build_scope_design`)
 slots as (
 
-    select all_slots.*
-    from all_slots
-    inner join changed_meter_days
-        on
-            all_slots.meter_id = changed_meter_days.meter_id
-            and all_slots.local_date = changed_meter_days.local_date
+    select * from {{ scoped(ref('meter_slots'), 'meter_slot_day') }}
 
 ),
-{%- else %}
-
-slots as (
-
-    select * from all_slots
-
-),
-{%- endif %}
 
 -- measured kW in whole micro-kW (exact integers, so that every sum and mean below is
 -- exact and identical on both engines); absurd readings (1e6 kW or more) stay out
@@ -63,8 +29,7 @@ hour_slots as (
 
 ),
 
--- every hour of the day that has slots, measured or not: a meter-day keeps its rows when
--- a later build takes its measured slots away, so the incremental update replaces them
+-- every hour of the day that has slots, measured or not
 hour_sums as (
 
     select

@@ -1,21 +1,16 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='reading_id',
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='reading',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 
 with
 
--- incremental: only the raw rows landed since the last build
+-- in scope: the raw rows landed since the last complete build, and the rows of their
+-- meters from the earliest slot they gained a row on (doc `build_scope_design`)
 readings as (
 
-    select * from {{ ref('stg_raw__meter_readings') }}
-    {%- if incremental %}
-        where _loaded_at > {{ watermark('_loaded_at') }}
-    {%- endif %}
+    select * from {{ scoped(ref('stg_raw__meter_readings'), 'raw_reading') }}
 
 ),
 
@@ -51,7 +46,8 @@ converted as (
 
 ),
 
--- statuses 1-6 of SPEC §4: properties of the row alone, first that applies
+-- statuses 1-7 of SPEC §4: properties of the row alone (and of its landing), first that
+-- applies
 checked as (
 
     select
@@ -72,6 +68,10 @@ checked as (
             when meter_id is null then 'missing_meter_id'
             when reading_at is null then 'invalid_timestamp'
             when
+                slot_epoch_us - {{ epoch_us('_loaded_at') }}
+                > {{ (var('timestamp_tolerance_seconds') * 1000000) | int }}
+                then 'future_timestamp'
+            when
                 abs(reading_epoch_us - slot_epoch_us)
                 > {{ (var('timestamp_tolerance_seconds') * 1000000) | int }}
                 then 'off_grid_timestamp'
@@ -88,67 +88,9 @@ checked as (
 
 ),
 
-{%- if incremental %}
-
--- the (meter, slot)s a new unclassified row competes for
-touched_slots as (
-
-    select distinct
-        meter_id,
-        slot_start
-    from checked
-    where row_status is null
-
-),
-
--- stored rows of those slots that took part in the duplicate check (statuses 7-9): they
--- are ranked again together with the new rows (a later conflicting re-delivery turns a
--- valid reading into duplicate_conflict)
-stored_competitors as (
-
-    select
-        stored._batch_id,
-        stored._source_file,
-        stored._source_line,
-        stored._file_sha256,
-        stored._loaded_at,
-        stored.meter_id,
-        stored.reading_ts as reading_at,
-        {{ epoch_us('stored.slot_start') }} as slot_epoch_us,
-        stored.slot_start,
-        stored.energy_value_num,
-        stored.unit,
-        stored.unit_kind,
-        stored.kw,
-        cast(null as text) as row_status,
-        {{ round_kw('stored.kw') }} as kw_rounded
-    from {{ this }} as stored
-    inner join touched_slots
-        on
-            stored.meter_id = touched_slots.meter_id
-            and stored.slot_start = touched_slots.slot_start
-    where stored.status in ('duplicate', 'duplicate_conflict', 'negative_value', 'valid')
-
-),
-
-competitors as (
-
-    select * from checked
-    union all
-    select * from stored_competitors
-
-),
-{%- else %}
-
-competitors as (
-
-    select * from checked
-
-),
-{%- endif %}
-
--- status 7: rows still unclassified compete per (meter, slot); the windows of rows
--- already classified are computed too but never read
+-- status 8: rows still unclassified compete per (meter, slot) (in scope, every row of a
+-- slot that gained a row is here); the windows of rows already classified are computed
+-- too but never read
 slot_groups as (
 
     select
@@ -166,7 +108,7 @@ slot_groups as (
             partition by row_status, meter_id, slot_epoch_us
             order by _loaded_at asc, _source_file asc, _source_line asc, _file_sha256 asc
         ) as arrival_rank
-    from competitors
+    from checked
 
 ),
 
@@ -198,6 +140,7 @@ final as (
         kw,
         coalesce(status = 'valid' and kw > {{ var('max_kw') }}, false) as is_out_of_bounds,
         status in (
+            'future_timestamp',
             'off_grid_timestamp',
             'missing_value',
             'invalid_value',

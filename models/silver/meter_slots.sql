@@ -1,159 +1,234 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'slot_start'],
-    on_schema_change='append_new_columns',
+    incremental_strategy='build_scope',
+    scope_grain='meter_slot',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
+{%- set slot_us = slot_length_us() -%}
+{#- enough slot numbers for a 25-hour day -#}
+{%- set last_slot_number = (25 * 60) // (var('reading_interval_minutes') | int) -%}
 {%- set interval_minutes = var('reading_interval_minutes') | int -%}
 
 with
 
-all_slots as (
+-- in scope: each meter from its first slot that can change, which is measured (or the
+-- meter's first slot), so that its gaps and runs start afresh there (doc
+-- `build_scope_design`)
+meter_days as (
 
-    select * from {{ ref('int_meter_slots_interpolated') }}
+    select * from {{ scoped(ref('int_meter_days_spanned'), 'meter_slot_day') }}
 
 ),
 
-{%- if incremental %}
+readings as (
 
--- per meter with slots built since the last build: the earliest such slot
-changed_meters as (
+    select * from {{ scoped(ref('meter_readings'), 'meter_slot') }}
+
+),
+
+valid_readings as (
 
     select
         meter_id,
-        min(slot_start) as first_changed_slot
-    from all_slots
-    where _built_at > {{ watermark() }}
-    group by meter_id
+        slot_start,
+        unit,
+        kw,
+        is_out_of_bounds
+    from readings
+    where status = 'valid'
 
 ),
 
--- the stored measured slot right before the earliest change
-previous_measured as (
+-- a span of the meter's days starts where the day before is not a meter-day (SPEC §5
+-- max_silent_days): gaps are filled within a span only
+meter_days_spanned as (
 
     select
-        changed_meters.meter_id,
-        changed_meters.first_changed_slot,
-        max(stored.slot_start) as previous_measured_slot
-    from changed_meters
-    left join {{ this }} as stored
-        on
-            changed_meters.meter_id = stored.meter_id
-            and stored.slot_start < changed_meters.first_changed_slot
-            and stored.source = 'measured'
-    group by changed_meters.meter_id, changed_meters.first_changed_slot
+        meter_id,
+        local_date,
+        sum(is_span_start) over (
+            partition by meter_id
+            order by local_date
+            rows between unbounded preceding and current row
+        ) as span_number
+    from (
+        select
+            meter_id,
+            local_date,
+            case
+                when lag(local_date) over (partition by meter_id order by local_date) = local_date - 1
+                    then 0
+                else 1
+            end as is_span_start
+        from meter_days
+    ) as meter_days_marked
 
 ),
 
--- runs that end before that slot cannot change; the runs it belongs to can grow. Value
--- runs are recomputed from the start of its value run, near-zero runs from the start of
--- its near-zero run (or from the slot itself when it is not near zero). NULL: no
--- measured slot before the change, recompute the meter whole
-run_bounds as (
+local_dates as (
+
+    select distinct local_date
+    from meter_days
+
+),
+
+-- the local day [midnight, next midnight) in epoch microseconds: 23, 24 or 25 hours
+day_bounds as (
 
     select
-        previous_measured.meter_id,
-        stored.value_run_started_at as value_runs_from,
-        coalesce(stored.near_zero_run_started_at, stored.slot_start) as near_zero_runs_from,
-        case
-            when stored.value_run_started_at < coalesce(stored.near_zero_run_started_at, stored.slot_start)
-                then stored.value_run_started_at
-            else coalesce(stored.near_zero_run_started_at, stored.slot_start)
-        end as read_from
-    from previous_measured
-    left join {{ this }} as stored
-        on
-            previous_measured.meter_id = stored.meter_id
-            and previous_measured.previous_measured_slot = stored.slot_start
+        local_date,
+        {{ epoch_us(utc_instant_of_local_midnight('local_date')) }} as day_start_epoch_us,
+        {{ epoch_us(utc_instant_of_local_midnight('local_date + 1')) }} as day_end_epoch_us
+    from local_dates
 
 ),
 
-slots as (
+-- the first grid slot at or after local midnight (midnight need not be on the grid)
+first_slots as (
 
     select
-        all_slots.*,
-        run_bounds.value_runs_from,
-        run_bounds.near_zero_runs_from
-    from all_slots
-    inner join run_bounds
-        on
-            all_slots.meter_id = run_bounds.meter_id
-            and (run_bounds.read_from is null or all_slots.slot_start >= run_bounds.read_from)
+        local_date,
+        day_end_epoch_us,
+        day_start_epoch_us
+        + mod(mod(-day_start_epoch_us, {{ slot_us }}) + {{ slot_us }}, {{ slot_us }})
+            as first_slot_epoch_us
+    from day_bounds
 
 ),
 
--- slots read again but ahead of one kind of run's recompute start keep that kind's flags
-stored_flags as (
+slot_numbers as (
+
+    select cast(slot_number as bigint) as slot_number
+    from generate_series(0, {{ last_slot_number }}) as numbers (slot_number)
+
+),
+
+day_slots as (
 
     select
-        stored.meter_id,
-        stored.slot_start,
-        stored.is_stuck,
-        stored.value_run_started_at,
-        stored.is_near_zero,
-        stored.near_zero_run_started_at
-    from {{ this }} as stored
-    inner join run_bounds
-        on
-            stored.meter_id = run_bounds.meter_id
-            and stored.slot_start >= run_bounds.read_from
-            and (
-                stored.slot_start < run_bounds.value_runs_from
-                or stored.slot_start < run_bounds.near_zero_runs_from
-            )
+        first_slots.local_date,
+        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+            as slot_epoch_us
+    from first_slots
+    cross join slot_numbers
+    where
+        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+        < first_slots.day_end_epoch_us
 
 ),
-{%- else %}
 
-slots as (
+grid_slots as (
+
+    select
+        meter_days_spanned.meter_id,
+        meter_days_spanned.span_number,
+        meter_days_spanned.local_date,
+        day_slots.slot_epoch_us,
+        {{ timestamptz_of_epoch_us('day_slots.slot_epoch_us') }} as slot_start
+    from meter_days_spanned
+    inner join day_slots
+        on meter_days_spanned.local_date = day_slots.local_date
+
+),
+
+-- the slots to write: in scope, from the meter's first slot that can change
+slots_in_scope as (
+
+    select * from {{ scoped('grid_slots', 'meter_slot') }}
+
+),
+
+measured as (
+
+    select
+        slots_in_scope.meter_id,
+        slots_in_scope.span_number,
+        valid_readings.unit,
+        slots_in_scope.slot_epoch_us,
+        valid_readings.kw,
+        slots_in_scope.local_date,
+        slots_in_scope.slot_start,
+        valid_readings.kw is not null as is_measured,
+        coalesce(valid_readings.is_out_of_bounds, false) as is_out_of_bounds
+    from slots_in_scope
+    left join valid_readings
+        on
+            slots_in_scope.meter_id = valid_readings.meter_id
+            and slots_in_scope.slot_start = valid_readings.slot_start
+
+),
+
+-- gap filling (SPEC §5): the measured slots at or before and at or after every slot of
+-- its span: a running max (min) of the measured slots' epochs, one sort per direction;
+-- their kW joined back by key. A measured slot is its own anchor both ways
+anchored_epochs as (
 
     select
         *,
-        cast(null as timestamp with time zone) as value_runs_from,
-        cast(null as timestamp with time zone) as near_zero_runs_from
-    from all_slots
+        max(case when is_measured then slot_epoch_us end) over (
+            partition by meter_id, span_number
+            order by slot_epoch_us asc
+            rows between unbounded preceding and current row
+        ) as anchor_before_epoch_us,
+        min(case when is_measured then slot_epoch_us end) over (
+            partition by meter_id, span_number
+            order by slot_epoch_us desc
+            rows between unbounded preceding and current row
+        ) as anchor_after_epoch_us
+    from measured
 
 ),
-{%- endif %}
 
--- runs are over measured slots only, in time order: other slots are skipped (SPEC §6)
 measured_slots as (
 
     select
         meter_id,
         slot_epoch_us,
         slot_start,
-        value_runs_from,
-        near_zero_runs_from,
+        kw,
         {{ round_kw('kw') }} as kw_rounded,
         kw <= {{ var('near_zero_kw') }} as is_near_zero_reading
-    from slots
-    where source = 'measured'
+    from measured
+    where is_measured
 
 ),
 
-value_run_keyed as (
+anchored as (
+
+    select
+        anchored_epochs.*,
+        before_anchor.kw as anchor_before_kw,
+        after_anchor.kw as anchor_after_kw
+    from anchored_epochs
+    left join measured_slots as before_anchor
+        on
+            anchored_epochs.meter_id = before_anchor.meter_id
+            and anchored_epochs.anchor_before_epoch_us = before_anchor.slot_epoch_us
+    left join measured_slots as after_anchor
+        on
+            anchored_epochs.meter_id = after_anchor.meter_id
+            and anchored_epochs.anchor_after_epoch_us = after_anchor.slot_epoch_us
+
+),
+
+filled as (
 
     select
         *,
-        {{ run_key('meter_id', 'slot_epoch_us', 'kw_rounded') }} as value_run_key
-    from measured_slots
-    where value_runs_from is null or slot_start >= value_runs_from
+        case
+            when is_measured then 'measured'
+            when
+                anchor_before_epoch_us is not null
+                and anchor_after_epoch_us is not null
+                and {{ is_fillable_gap('anchor_before_epoch_us', 'anchor_after_epoch_us') }}
+                then 'interpolated'
+            else 'missing'
+        end as source  -- noqa: RF04
+    from anchored
 
 ),
 
-near_zero_run_keyed as (
-
-    select
-        *,
-        {{ run_key('meter_id', 'slot_epoch_us', 'is_near_zero_reading') }} as near_zero_run_key
-    from measured_slots
-    where near_zero_runs_from is null or slot_start >= near_zero_runs_from
-
-),
-
+-- stuck and near-zero runs (SPEC §6): over measured slots only, in time order; other
+-- slots are skipped
 value_runs as (
 
     select
@@ -165,7 +240,12 @@ value_runs as (
         count(*) over (
             partition by meter_id, kw_rounded, value_run_key
         ) as value_run_readings
-    from value_run_keyed
+    from (
+        select
+            *,
+            {{ run_key('meter_id', 'slot_epoch_us', 'kw_rounded') }} as value_run_key
+        from measured_slots
+    ) as value_run_keyed
 
 ),
 
@@ -181,21 +261,32 @@ near_zero_runs as (
         count(*) over (
             partition by meter_id, is_near_zero_reading, near_zero_run_key
         ) as near_zero_run_readings
-    from near_zero_run_keyed
+    from (
+        select
+            *,
+            {{ run_key('meter_id', 'slot_epoch_us', 'is_near_zero_reading') }} as near_zero_run_key
+        from measured_slots
+    ) as near_zero_run_keyed
 
 ),
 
-flagged as (
+final as (
 
     select
-        slots.meter_id,
-        slots.unit,
-        slots.source,
-        slots.kw,
-        slots.anchor_before_kw,
-        slots.anchor_after_kw,
-        value_runs.slot_epoch_us is not null as has_value_run,
-        near_zero_runs.slot_epoch_us is not null as has_near_zero_run,
+        filled.meter_id,
+        filled.unit,
+        filled.source,
+        case
+            when filled.source = 'measured' then filled.kw
+            when filled.source = 'interpolated'
+                then {{ interpolated_kw(
+                    'filled.slot_epoch_us',
+                    'filled.anchor_before_epoch_us', 'filled.anchor_before_kw',
+                    'filled.anchor_after_epoch_us', 'filled.anchor_after_kw'
+                ) }}
+        end as kw,
+        case when filled.source = 'interpolated' then filled.anchor_before_kw end as anchor_before_kw,
+        case when filled.source = 'interpolated' then filled.anchor_after_kw end as anchor_after_kw,
         coalesce(
             value_runs.value_run_readings * {{ interval_minutes }}
             >= {{ var('stuck_min_hours') }} * 60,
@@ -207,75 +298,23 @@ flagged as (
             >= {{ var('near_zero_min_hours') }} * 60,
             false
         ) as is_near_zero,
-        slots.is_out_of_bounds,
-        slots.local_date,
-        slots.slot_start,
+        filled.is_out_of_bounds,
+        filled.local_date,
+        filled.slot_start,
         value_runs.value_run_started_at,
         case
             when near_zero_runs.is_near_zero_reading then near_zero_runs.near_zero_run_started_at
-        end as near_zero_run_started_at
-    from slots
+        end as near_zero_run_started_at,
+        {{ built_at() }} as _built_at
+    from filled
     left join value_runs
         on
-            slots.meter_id = value_runs.meter_id
-            and slots.slot_epoch_us = value_runs.slot_epoch_us
+            filled.meter_id = value_runs.meter_id
+            and filled.slot_epoch_us = value_runs.slot_epoch_us
     left join near_zero_runs
         on
-            slots.meter_id = near_zero_runs.meter_id
-            and slots.slot_epoch_us = near_zero_runs.slot_epoch_us
-
-),
-
-final as (
-
-    select
-        flagged.meter_id,
-        flagged.unit,
-        flagged.source,
-        flagged.kw,
-        flagged.anchor_before_kw,
-        flagged.anchor_after_kw,
-        {%- if incremental %}
-            case
-                when flagged.source = 'measured' and not flagged.has_value_run
-                    then stored_flags.is_stuck
-                else flagged.is_stuck
-            end as is_stuck,
-            case
-                when flagged.source = 'measured' and not flagged.has_near_zero_run
-                    then stored_flags.is_near_zero
-                else flagged.is_near_zero
-            end as is_near_zero,
-        {%- else %}
-        flagged.is_stuck,
-        flagged.is_near_zero,
-        {%- endif %}
-        flagged.is_out_of_bounds,
-        flagged.local_date,
-        flagged.slot_start,
-        {%- if incremental %}
-            case
-                when flagged.source = 'measured' and not flagged.has_value_run
-                    then stored_flags.value_run_started_at
-                else flagged.value_run_started_at
-            end as value_run_started_at,
-            case
-                when flagged.source = 'measured' and not flagged.has_near_zero_run
-                    then stored_flags.near_zero_run_started_at
-                else flagged.near_zero_run_started_at
-            end as near_zero_run_started_at,
-        {%- else %}
-        flagged.value_run_started_at,
-        flagged.near_zero_run_started_at,
-        {%- endif %}
-        {{ built_at() }} as _built_at
-    from flagged
-    {%- if incremental %}
-        left join stored_flags
-            on
-                flagged.meter_id = stored_flags.meter_id
-                and flagged.slot_start = stored_flags.slot_start
-    {%- endif %}
+            filled.meter_id = near_zero_runs.meter_id
+            and filled.slot_epoch_us = near_zero_runs.slot_epoch_us
 
 )
 

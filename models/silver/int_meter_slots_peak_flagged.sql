@@ -14,9 +14,9 @@ peak_periods as (
 
 ),
 
-registry_versions as (
+registered_days as (
 
-    select * from {{ ref('int_meter_registry_versions') }}
+    select * from {{ ref('int_meter_days_registered') }}
 
 ),
 
@@ -79,7 +79,7 @@ final as (
 
     select
         meter_slots.meter_id,
-        registry_versions.neighbourhood,
+        registered_days.neighbourhood,
         meter_slots.source,
         meter_slots.kw,
         meter_slots.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
@@ -96,11 +96,10 @@ final as (
         on
             meter_slots.local_date = grid_slots_peak_flagged.local_date
             and meter_slots.slot_start = grid_slots_peak_flagged.slot_start
-    left join registry_versions
+    inner join registered_days
         on
-            meter_slots.meter_id = registry_versions.meter_id
-            and meter_slots.local_date >= registry_versions.valid_from_date
-            and meter_slots.local_date < registry_versions.valid_to_date
+            meter_slots.meter_id = registered_days.meter_id
+            and meter_slots.local_date = registered_days.local_date
 
 )
 

@@ -1,29 +1,16 @@
--- sqlfluff:indentation:template_blocks_indent:false
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['meter_id', 'local_date'],
-    on_schema_change='append_new_columns',
-    post_hook="{{ greenstream.delete_placeholders('tier') }}",
+    incremental_strategy='build_scope',
+    scope_grain='meter_day',
 ) }}
-{%- set incremental = is_incremental() and greenstream.is_stamped(this) %}
 {%- set interval_minutes = var('reading_interval_minutes') %}
 
 with
 
-meter_day_quality as (
-
-    select * from {{ ref('meter_day_quality') }}
-
-),
-
--- incremental: the meter-days scored again since the last build
+-- in scope: the meters' days from the first that can change (doc `build_scope_design`)
 scored_days as (
 
-    select * from meter_day_quality
-    {%- if incremental %}
-        where _built_at > {{ watermark() }}
-    {%- endif %}
+    select * from {{ scoped(ref('meter_day_quality'), 'meter_day') }}
 
 ),
 
@@ -99,63 +86,12 @@ quarantined as (
 
 ),
 
-{%- if incremental %}
-
--- a scored day that is no longer BRONZE gets a placeholder (tier NULL) so that
--- delete+insert removes its old row; the post-hook deletes the placeholder
-placeholders as (
-
-    select
-        {{ greenstream.placeholder_columns([
-            'meter_id',
-            ('neighbourhood', 'text'),
-            'local_date',
-            ('expected_slots', 'integer'),
-            ('measured_slots', 'integer'),
-            ('interpolated_slots', 'integer'),
-            ('missing_slots', 'integer'),
-            ('invalid_readings', 'integer'),
-            ('has_unit_conversion', 'boolean'),
-            ('has_out_of_bounds', 'boolean'),
-            ('has_fault', 'boolean'),
-            ('fault_types', 'text'),
-            ('neighbour_correlation', 'double precision'),
-            ('deduction_unit_conversion', 'numeric(12, 4)'),
-            ('deduction_interpolation', 'numeric(12, 4)'),
-            ('deduction_out_of_bounds', 'numeric(12, 4)'),
-            ('deduction_fault', 'numeric(12, 4)'),
-            ('deduction_unfilled', 'numeric(12, 4)'),
-            ('q_score', 'numeric(5, 2)'),
-            ('tier', 'text'),
-            ('reasons', 'text'),
-        ]) }}
-    from scored_days
-    where tier <> 'BRONZE'
-
-),
-
-rows_to_write as (
-
-    select * from quarantined
-    union all
-    select * from placeholders
-
-),
-{%- else %}
-
-rows_to_write as (
-
-    select * from quarantined
-
-),
-{%- endif %}
-
 final as (
 
     select
         *,
         {{ built_at() }} as _built_at
-    from rows_to_write
+    from quarantined
 
 )
 
