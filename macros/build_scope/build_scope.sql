@@ -122,8 +122,11 @@
     subquery (the whole relation when the model is not scoped: a full refresh or a first
     build). Write it after `from` with no alias of its own. -#}
 {% macro scoped(relation, grain, batch_column='_batch_id', loaded_at_column=none) -%}
-    {#- the ref, also when unused, makes every scoped model depend on the scope -#}
-    {%- set scope = ref('int_build_scope') -%}
+    {#- the ref, also when unused, makes every scoped model depend on the scope (a unit
+        test renders the model with its own inputs: no scope) -#}
+    {%- if model.resource_type != 'unit_test' -%}
+        {%- set scope = ref('int_build_scope') -%}
+    {%- endif -%}
     {%- if not greenstream.is_scoped() -%}
         {{ return(relation) }}
     {%- endif -%}

@@ -76,8 +76,9 @@ previous_measured_slots as (
 
 -- rule 2: slots are recomputed from the start of the runs of the measured slot before the
 -- change (a stuck or near-zero run can grow; that slot is also the interpolation anchor
--- of the gap before the change). A near-zero run holds the value runs of its slots, so
--- its start, when there is one, is the earlier. No measured slot before: the whole meter
+-- of the gap before the change). Both compare kW rounded to 6 decimals, so a near-zero
+-- run holds the value runs of its slots and its start, when there is one, is the
+-- earlier: no run of either kind crosses it. No measured slot before: the whole meter
 slot_changes as (
 
     select

@@ -186,7 +186,7 @@ measured_slots as (
         slot_start,
         kw,
         {{ round_kw('kw') }} as kw_rounded,
-        kw <= {{ var('near_zero_kw') }} as is_near_zero_reading
+        {{ round_kw('kw') }} <= {{ var('near_zero_kw') }} as is_near_zero_reading
     from measured
     where is_measured
 
