@@ -1,18 +1,20 @@
-{#- The quarantine is kept up to date incrementally in `int_meter_days_quarantined`;
-    this model publishes it. On DuckDB it is written as one Parquet file (ZSTD) under the
-    lake folder with a view over it (rewritten whole from the incremental table: dbt-duckdb
-    `external` models cannot be incremental); on PostgreSQL it is a view over the table. -#}
-{{ config(
-    materialized='external' if target.type == 'duckdb' else 'view',
-    format='parquet',
-    options={'compression': 'zstd'},
-) }}
+{#- The quarantine is kept up to date in `int_meter_days_quarantined`; this model
+    publishes it. On DuckDB, a view over the Parquet files of the export (partitioned by
+    month of local_date, only the changed months rewritten each build: doc
+    `gold_lake_exports`); on PostgreSQL, a view over the table. -#}
+{{ config(materialized='view') }}
 
 with
 
 quarantined_days as (
 
+    {%- if target.type == 'duckdb' %}
+    select * from {{ read_exported_parquet(
+        ref('int_quarantine_exported'), ref('int_meter_days_quarantined'), "{'local_month': varchar}"
+    ) }}
+    {%- else %}
     select * from {{ ref('int_meter_days_quarantined') }}
+    {%- endif %}
 
 ),
 
