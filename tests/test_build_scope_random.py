@@ -207,7 +207,8 @@ def observe(warehouse: Warehouse) -> dict[str, Any]:
         ),
         "bad_rows": warehouse.query(
             "select meter_id, status from silver.meter_readings"
-            " where status in ('future_timestamp', 'off_grid_timestamp', 'missing_value', 'invalid_value')"
+            " where status in"
+            " ('future_timestamp', 'off_grid_timestamp', 'missing_value', 'invalid_value')"
             " order by 1"
         ),
     }

@@ -72,11 +72,14 @@
 {%- endmacro %}
 
 {% macro build_log_literal(column) -%}
-    {%- if not execute -%}
+    {%- set build_log = adapter.get_relation(
+        database=target.database, schema='audit', identifier='build_log'
+    ) if execute else none -%}
+    {%- if build_log is none -%}
         {{ return(greenstream.the_beginning()) }}
     {%- endif -%}
     {%- set query -%}
-        select cast(max({{ column }}) as {{ dbt.type_string() }}) from audit.build_log
+        select cast(max({{ column }}) as {{ dbt.type_string() }}) from {{ build_log }}
     {%- endset -%}
     {%- set latest = run_query(query).columns[0].values()[0] -%}
     {{ return(greenstream.timestamptz_literal(latest) if latest else greenstream.the_beginning()) }}
@@ -110,7 +113,7 @@
 {#- The earliest timestamp among the raw rows landed since the last complete build, as a
     literal (the end of time when none): older rows cannot share a slot with a new row. -#}
 {% macro earliest_new_reading_at() -%}
-    {%- if not execute -%}
+    {%- if not execute or load_relation(ref('stg_raw__meter_readings')) is none -%}
         {{ return(greenstream.the_end()) }}
     {%- endif -%}
     {%- set query -%}

@@ -100,6 +100,7 @@
         'batch_loaded_at': 'timestamp with time zone',
     } -%}
     {%- set bounds = {} -%}
+    {%- set execute = execute and load_relation(ref('int_build_scope')) is not none -%}
     {%- if execute -%}
         {%- set query -%}
             select

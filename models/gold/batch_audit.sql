@@ -1,3 +1,4 @@
+-- sqlfluff:indentation:template_blocks_indent:false
 {%- set statuses = [
     'missing_meter_id',
     'invalid_timestamp',

@@ -9,13 +9,9 @@ with
 
 featured_slots as (
 
-    {%- if target.type == 'duckdb' %}
-    select * from {{ read_exported_parquet(
-        ref('int_ml_features_exported'), ref('int_meter_slots_featured'), "{'local_date': date}"
+    select * from {{ exported_rows(
+        'int_ml_features_exported', 'int_meter_slots_featured', "{'local_date': date}"
     ) }}
-    {%- else %}
-    select * from {{ ref('int_meter_slots_featured') }}
-    {%- endif %}
 
 ),
 

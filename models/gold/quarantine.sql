@@ -8,13 +8,9 @@ with
 
 quarantined_days as (
 
-    {%- if target.type == 'duckdb' %}
-    select * from {{ read_exported_parquet(
-        ref('int_quarantine_exported'), ref('int_meter_days_quarantined'), "{'local_month': varchar}"
+    select * from {{ exported_rows(
+        'int_quarantine_exported', 'int_meter_days_quarantined', "{'local_month': varchar}"
     ) }}
-    {%- else %}
-    select * from {{ ref('int_meter_days_quarantined') }}
-    {%- endif %}
 
 ),
 

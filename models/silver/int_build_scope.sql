@@ -68,7 +68,7 @@ previous_measured_slots as (
     inner join stored_slots
         on
             changed_meters.meter_id = stored_slots.meter_id
-            and stored_slots.slot_start < changed_meters.changed_from
+            and changed_meters.changed_from > stored_slots.slot_start
             and stored_slots.source = 'measured'
     group by changed_meters.meter_id
 
@@ -101,7 +101,8 @@ slot_changes as (
 
 -- a meter-day's slots change from the day of the first slot that can change; that slot
 -- is measured, so its day is in the meter's span and the span after it (SPEC §5
--- max_silent_days) depends only on the days from it
+-- max_silent_days) depends only on the days from it. Measured values (what hourly
+-- profiles and peaks read) change only from the day of changed_from
 slot_changes_dated as (
 
     select
@@ -111,7 +112,8 @@ slot_changes_dated as (
         case
             when rebuild_slots_from = {{ the_beginning() }} then cast('0001-01-01' as date)
             else {{ local_date('rebuild_slots_from') }}
-        end as rebuild_slots_from_date
+        end as rebuild_slots_from_date,
+        {{ local_date('changed_from') }} as values_changed_from_date
     from slot_changes
 
 ),
@@ -136,7 +138,8 @@ meter_changes as (
         changed_from,
         rebuild_slots_from,
         rebuild_slots_from_date,
-        rebuild_slots_from_date as rebuild_days_from
+        rebuild_slots_from_date as rebuild_days_from,
+        values_changed_from_date as neighbours_from
     from slot_changes_dated
     union all
     select
@@ -144,7 +147,8 @@ meter_changes as (
         {{ the_end() }} as changed_from,
         {{ the_end() }} as rebuild_slots_from,
         cast('9999-12-31' as date) as rebuild_slots_from_date,
-        rebuild_days_from
+        rebuild_days_from,
+        rebuild_days_from as neighbours_from
     from registry_changes
 
 ),
@@ -160,13 +164,15 @@ meter_neighbourhoods as (
 
 ),
 
--- rule 4: a changed meter-day changes the neighbourhood-days of its neighbourhood (the
--- profile without each other meter, the neighbourhood's peak), old and new alike
+-- rule 4: a meter-day whose measured values or registry changed changes the
+-- neighbourhood-days of its neighbourhoods (the profile without each other meter, the
+-- neighbourhood's peak), old and new alike. Flags and interpolated slots (a stuck run
+-- growing back to its start) change neither
 neighbourhood_changes as (
 
     select
         meter_neighbourhoods.neighbourhood,
-        min(meter_changes.rebuild_days_from) as rebuild_days_from
+        min(meter_changes.neighbours_from) as rebuild_days_from
     from meter_changes
     inner join meter_neighbourhoods
         on meter_changes.meter_id = meter_neighbourhoods.meter_id
@@ -199,7 +205,13 @@ meter_scope as (
         min(rebuild_slots_from_date) as rebuild_slots_from_date,
         min(rebuild_days_from) as rebuild_days_from
     from (
-        select * from meter_changes
+        select
+            meter_id,
+            changed_from,
+            rebuild_slots_from,
+            rebuild_slots_from_date,
+            rebuild_days_from
+        from meter_changes
         union all
         select * from neighbour_changes
     ) as changes

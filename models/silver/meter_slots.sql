@@ -55,7 +55,9 @@ meter_days_spanned as (
             meter_id,
             local_date,
             case
-                when lag(local_date) over (partition by meter_id order by local_date) = local_date - 1
+                when
+                    lag(local_date) over (partition by meter_id order by local_date)
+                    = local_date - 1
                     then 0
                 else 1
             end as is_span_start
@@ -285,8 +287,12 @@ final as (
                     'filled.anchor_after_epoch_us', 'filled.anchor_after_kw'
                 ) }}
         end as kw,
-        case when filled.source = 'interpolated' then filled.anchor_before_kw end as anchor_before_kw,
-        case when filled.source = 'interpolated' then filled.anchor_after_kw end as anchor_after_kw,
+        case
+            when filled.source = 'interpolated' then filled.anchor_before_kw
+        end as anchor_before_kw,
+        case
+            when filled.source = 'interpolated' then filled.anchor_after_kw
+        end as anchor_after_kw,
         coalesce(
             value_runs.value_run_readings * {{ interval_minutes }}
             >= {{ var('stuck_min_hours') }} * 60,
