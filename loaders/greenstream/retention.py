@@ -27,8 +27,8 @@ rows, records one `audit.retention_runs` row per file (command 'restore') and th
 deletes the files: a month is either hot or archived, never both. Restored rows keep
 their `_loaded_at`, so the next retention run archives them again.
 
-Bronze, silver and gold keep their history: incremental models only read raw rows newer than
-their `_loaded_at` watermark. A `--full-refresh` rebuilds from raw and would drop the
+Bronze, silver and gold keep their history: bronze appends only the raw rows landed after the
+latest it holds, and the models read bronze. A `--full-refresh` rebuilds from raw and would drop the
 archived rows: restore the months first.
 """
 
