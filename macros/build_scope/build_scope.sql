@@ -7,9 +7,10 @@
     scope from the table and inserts the new ones, so rows that no longer exist go with
     the rest. On a full refresh (or a first build) nothing is restricted. -#}
 
-{#- True when the model being built replaces only the rows in scope. -#}
+{#- True when the model being built replaces only the rows in scope (never in a unit
+    test, which renders the model whole from its given rows). -#}
 {% macro is_scoped() -%}
-    {{ return(is_incremental()) }}
+    {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
 {#- The conditions that put a row `alias` of a relation at `grain` in scope, as a list
