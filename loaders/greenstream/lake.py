@@ -47,11 +47,13 @@ def export(
     """
     key, value_sql = partition
     root = Path(folder).resolve()
+    # the name the rows go by in this export's queries: exports run side by side on one
+    # connection, whose virtual table names they share
+    name = f"rows_of_{root.name}"
     current: dict[str, Fingerprint] = {
         value: (row_count, latest)
         for value, row_count, latest in rows.query(
-            "export_rows",
-            f"select {value_sql}, count(*), max(_built_at) from export_rows group by 1",
+            name, f"select {value_sql}, count(*), max(_built_at) from {name} group by 1"
         ).fetchall()
     }
     exported = {
@@ -72,8 +74,8 @@ def export(
     if changed:
         values = ", ".join("'" + value.replace("'", "''") + "'" for value in changed)
         rows.query(
-            "export_rows",
-            f"select {', '.join(columns)}, {value_sql} as {key} from export_rows"
+            name,
+            f"select {', '.join(columns)}, {value_sql} as {key} from {name}"
             f" where {value_sql} in ({values}) order by {order_by}",
         ).to_parquet(str(root), partition_by=[key], append=True, compression="zstd")
     return pa.Table.from_pylist(
