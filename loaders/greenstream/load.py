@@ -298,7 +298,7 @@ class Loader:
                 for column in READING_COLUMNS
                 if not (column == "energy_unit" and self.options.unit is not None)
             }
-            found = _find_columns(header, keys, wanted, required=list(wanted))
+            found = _find_columns(header, keys, wanted, list(wanted), quote_header=True)
             selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
             mapping: dict[str, object] = {"columns": {c: header[i] for c, i in found.items()}}
             if self.options.unit is not None:
@@ -307,7 +307,7 @@ class Loader:
             redact = None
         else:
             wanted = {column: column for column in (*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL)}
-            found = _find_columns(header, keys, wanted, required=REGISTRY_COLUMNS)
+            found = _find_columns(header, keys, wanted, REGISTRY_COLUMNS, quote_header=False)
             selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
             selects["customer_key"] = (
                 f"gs_customer_key(c{found['customer_id']})" if "customer_id" in found else "null"
@@ -319,7 +319,9 @@ class Loader:
             redact = self._redact if has_pii else None
         used = set(found.values())
         ignored = [name for index, name in enumerate(header) if index not in used]
-        parsed = csvread.read_csv(self.parser, path, data, header, redact=redact)
+        stage = Path(self._scratch.name) / "stage.csv"
+        personal = kind == "registry"
+        parsed = csvread.read_csv(self.parser, stage, data, header, redact, personal)
         return _Prepared(path, kind, sha256, parsed, selects, mapping, ignored)
 
     def _customer_key(self, customer_id: str | None) -> str | None:
@@ -591,9 +593,18 @@ class Loader:
 
 
 def _find_columns(
-    header: list[str], keys: list[str], wanted: dict[str, str], required: Sequence[str]
+    header: list[str],
+    keys: list[str],
+    wanted: dict[str, str],
+    required: Sequence[str],
+    *,
+    quote_header: bool,
 ) -> dict[str, int]:
-    """Position of each wanted column (header names match trimmed, case-insensitively)."""
+    """Position of each wanted column (header names match trimmed, case-insensitively).
+
+    `quote_header`: the reason for a missing column may list the header's names. Never for
+    a registry: without a header row its first line, a customer, is taken for the header.
+    """
     found: dict[str, int] = {}
     missing: list[str] = []
     for column, source in wanted.items():
@@ -604,11 +615,17 @@ def _find_columns(
             found[column] = positions[0]
         elif column in required:
             missing.append(column if source == column else f"{column} (mapped from {source!r})")
-    if missing:
+    if missing and quote_header:
         raise FileRejected(
             f"missing required column(s) {', '.join(missing)}; the header has "
             f"{', '.join(repr(name) for name in header)} (map columns with --map STD=SRC, "
             "give a constant unit with --unit)"
+        )
+    if missing:
+        raise FileRejected(
+            f"missing required column(s) {', '.join(missing)}; line 1 has {len(header)} "
+            "fields, none of them shown (they may be personal data): the registry's first "
+            f"line must be the header {','.join((*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL))}"
         )
     return found
 
