@@ -35,7 +35,6 @@ import bisect
 import csv
 import functools
 import gzip
-import stat
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -102,15 +101,6 @@ class ParsedFile:
 def read_bytes(path: Path) -> bytes:
     """The file's bytes as stored (what its SHA-256 is taken of)."""
     return path.read_bytes()
-
-
-def is_regular_file(path: Path) -> bool:
-    """A regular file (or a link to one): never a named pipe, socket or device, whose
-    reading would block or never end."""
-    try:
-        return stat.S_ISREG(path.stat().st_mode)
-    except OSError:
-        return False
 
 
 def decompress(path: Path, stored: bytes) -> bytes:

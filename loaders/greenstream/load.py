@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -27,7 +28,7 @@ import duckdb.func
 
 from greenstream import csvread, pii
 from greenstream.csvread import FileRejected, sql_literal
-from greenstream.errors import UserError
+from greenstream.errors import UserError, WarehouseUnavailable
 from greenstream.settings import Settings
 from greenstream.warehouse import Warehouse, is_transient
 
@@ -101,6 +102,17 @@ def parse_mapping(pairs: Sequence[str], unit: str | None) -> dict[str, str]:
         raise UserError("give either --unit or --map energy_unit=SRC, not both")
     if unit is not None and not unit.strip():
         raise UserError("--unit is empty; give the unit of the energy values, like --unit kWh")
+    read_by: dict[str, str] = {}  # source column (as matched) -> the standard column it feeds
+    for column in READING_COLUMNS:
+        if column == "energy_unit" and unit is not None:
+            continue
+        source = mapping.get(column, column).strip().lower()
+        if source in read_by:
+            raise UserError(
+                f"--map: source column {source!r} would be read as both {read_by[source]} and "
+                f"{column}; give each standard column its own source column"
+            )
+        read_by[source] = column
     return mapping
 
 
@@ -119,10 +131,20 @@ def discover(paths: Sequence[Path]) -> list[Path]:
                     "give the folder that holds the files"
                 )
         else:
+            check_regular_file(path)
             files = [path]
         for file in files:
             found.setdefault(file.resolve(), file)
     return sorted(found.values(), key=lambda file: (file.name, str(file)))
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse a named pipe, socket or device: reading one blocks, or never ends."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+        what = next((name for test, name in kinds if test(mode)), "a device")
+        raise UserError(f"{path} is {what}, not a regular file; give CSV files or folders")
 
 
 def _is_csv(path: Path) -> bool:
@@ -277,6 +299,8 @@ class Loader:
         sha256 = hashlib.sha256(stored).hexdigest()
         if self._already_loaded(sha256, kind):
             return self._skipped(path, kind, sha256, started_at, clock)
+        if kind == "registry":
+            self._pii_key()  # checked before anything is read (a wrong key stops the load)
         try:
             prepared = self._prepare(path, kind, stored, sha256)
         except FileRejected as error:
@@ -332,7 +356,7 @@ class Loader:
 
     def _pii_key(self) -> bytes:
         if self._key is None:
-            self._key = pii.pii_key()
+            self._key = pii.checked_key(self.settings, self.warehouse)
         return self._key
 
     # -- landing ---------------------------------------------------------------------
@@ -433,7 +457,7 @@ class Loader:
                 self.sleep(backoff_seconds(attempts[0], self.jitter()))
                 try:
                     self.warehouse.reconnect()
-                except UserError:
+                except WarehouseUnavailable:
                     continue  # still unreachable: the next attempt fails and counts
 
     def _lock(self, sha256: str) -> None:

@@ -22,8 +22,8 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.errors import UserError
-from greenstream.settings import Settings, project_dir
+from greenstream.errors import RunFailed, UserError, WarehouseUnavailable
+from greenstream.settings import PostgresAddress, Settings, project_dir
 from greenstream.warehouse import Warehouse
 
 SAMPLE_ROWS = 5
@@ -49,9 +49,8 @@ class Reader:
         """Where the data lives, for people (never a password)."""
         if self.settings.target == "duckdb":
             return f"duckdb {self.settings.duckdb_path}"
-        host = os.environ.get("PGHOST", "127.0.0.1")
-        port = os.environ.get("PGPORT", "5432")
-        return f"postgres {host}:{port}/{os.environ.get('PGDATABASE', 'greenstream')}"
+        address = PostgresAddress.from_env()
+        return f"postgres {address.host}:{address.port}/{address.database}"
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.query(sql, params)[1]
@@ -72,7 +71,7 @@ class Reader:
                 return names, list(pg_cursor.fetchall())
         except (duckdb.Error, psycopg2.Error) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise UserError(
+            raise RunFailed(
                 f"the warehouse refused a query ({type(error).__name__}: {first}); "
                 "rebuild it with greenstream build and try again"
             ) from None
@@ -103,7 +102,7 @@ def open_reader(settings: Settings) -> Iterator[Reader]:
 
 def _connect_duckdb_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
-        raise UserError(
+        raise RunFailed(
             f"no DuckDB warehouse at {path}: load and build first ({BUILD_HINT}), "
             "or point GREENSTREAM_DUCKDB_PATH at your warehouse"
         )
@@ -111,7 +110,7 @@ def _connect_duckdb_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0]
-        raise UserError(
+        raise WarehouseUnavailable(
             f"cannot open the DuckDB file {path}: {first}; "
             "close the other program using it (a DuckDB CLI, a notebook, a running watch) "
             "and try again"
@@ -300,7 +299,7 @@ def status(settings: Settings) -> int:
             not reader.has_table("raw", "load_ledger")
             or not reader.rows("select count(*) from raw.load_ledger")[0][0]
         ):
-            raise UserError(
+            raise RunFailed(
                 f"nothing loaded yet in {reader.describe()}: load files first ({BUILD_HINT})"
             )
         print(f"warehouse: {reader.describe()}")

@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.errors import UserError
+from greenstream.errors import WarehouseUnavailable
 from greenstream.settings import Settings
 from greenstream.transform import run_dbt
 from greenstream.warehouse import Warehouse
@@ -141,7 +141,7 @@ class AuditLog:
             return True
         try:
             warehouse = Warehouse(settings)
-        except UserError as error:
+        except WarehouseUnavailable as error:
             _warn_unrecorded(error)
             return False
         try:

@@ -93,7 +93,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if not args.poll > 0:
         raise UserError(f"--poll must be a positive number of seconds, got {args.poll}")
     options = LoadOptions(mapping=parse_mapping(args.map, args.unit), unit=args.unit, move=True)
-    watcher = Watcher(landing, settings, options, parse_vars(args.vars), args.poll)
+    watcher = Watcher(landing, settings, options, parse_vars(args.vars, settings), args.poll)
     with _signals(watcher.request_stop):
         watcher.run()
     return 0
