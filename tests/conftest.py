@@ -42,6 +42,12 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> s
     return lines[0]
 
 
+def failing_builds(count: int) -> dict[str, str]:
+    """Environment for a `greenstream` process whose first `count` dbt invocations fail on a
+    lost connection (the hook in tests/hooks/sitecustomize.py)."""
+    return {"GREENSTREAM_TEST_FAIL_BUILDS": str(count), "PYTHONPATH": str(ROOT / "tests" / "hooks")}
+
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

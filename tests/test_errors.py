@@ -39,26 +39,18 @@ def test_report_after_a_load_without_a_build(warehouse: Warehouse) -> None:
 
 
 def test_failures_before_any_build(warehouse: Warehouse) -> None:
-    line = one_line_error(warehouse.cli("failures", check=False))
-    target = warehouse.env["DBT_TARGET_PATH"]
-    assert line == (
-        f"greenstream: error: no dbt build yet (no run_results.json in {target}): "
-        "run greenstream build (or greenstream run) first"
+    (warehouse.root / "r.csv").write_bytes(HEADER + b"m1,2024-01-01 00:00,1,kW\n")
+    warehouse.cli("load", "r.csv")
+    line = one_line_error(warehouse.cli("failures", check=False), code=1)
+    env = warehouse.env
+    where = (
+        f"duckdb {env['GREENSTREAM_DUCKDB_PATH']}"
+        if warehouse.target == "duckdb"
+        else f"postgres {env['PGHOST']}:{env['PGPORT']}/{env['PGDATABASE']}"
     )
-
-
-def test_failures_after_another_dbt_command(warehouse: Warehouse) -> None:
-    """`dbt docs generate` into the build's target folder replaces run_results.json."""
-    target = warehouse.root / "dbt_target"
-    target.mkdir()
-    (target / "run_results.json").write_text(
-        json.dumps({"args": {"which": "generate"}, "results": [], "metadata": {}}),
-        encoding="utf-8",
-    )
-    line = one_line_error(warehouse.cli("failures", check=False))
     assert line == (
-        f"greenstream: error: the last dbt command in {target} was `generate`, not a build: "
-        "run greenstream build to test the data again"
+        f"greenstream: error: no dbt build recorded in {where} yet: run greenstream build "
+        "(or greenstream run) first"
     )
 
 

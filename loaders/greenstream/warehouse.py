@@ -93,6 +93,24 @@ AUDIT_DDL = (
         latency_seconds double precision,
         file_latencies text
     )""",
+    # One row per dbt node of a build (pipeline.py): what status and failures read.
+    """create table if not exists audit.build_results (
+        run_id text not null,
+        build_finished_at timestamptz not null,
+        unique_id text not null,
+        resource_type text not null,
+        name text not null,
+        status text not null,
+        failures bigint,
+        rows_affected bigint,
+        message text,
+        relation_name text,
+        attached_node text,
+        column_name text,
+        started_at timestamptz,
+        completed_at timestamptz,
+        execution_seconds double precision not null
+    )""",
     """create table if not exists audit.alerts (
         alert_id text not null,
         raised_at timestamptz not null,
