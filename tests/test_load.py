@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 
 from greenstream import load as load_module
-from greenstream.load import Landing, Loader, LoadOptions
+from greenstream.load import Landing, Loader, LoadOptions, RetryPolicy
 from greenstream.settings import Settings
 from greenstream.warehouse import Warehouse as Connection
 
@@ -324,8 +324,8 @@ def _loader(sleeps: list[float]) -> tuple[Connection, Loader]:
     connection = Connection(settings)
     connection.ensure_raw_schema()
     loader = Loader(
-        connection, settings, LoadOptions(), sleep=sleeps.append, jitter=lambda: 0.5,
-        progress=lambda message: None,
+        connection, settings, LoadOptions(),
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.5), progress=lambda message: None,
     )  # fmt: skip
     return connection, loader
 

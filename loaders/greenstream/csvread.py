@@ -196,7 +196,7 @@ def read_csv(
             f"rejects_scan = '{_READER_SCANS}', rejects_limit = 0)"
         )
     except duckdb.Error as error:
-        detail = "" if personal else f" ({_first_line(error)})"
+        detail = "" if personal else f" ({first_line(error)})"
         raise FileRejected(f"the CSV reader could not read the file{detail}") from error
     finally:
         stage.unlink(missing_ok=True)
@@ -554,6 +554,6 @@ def _scalar_int(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0])
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import duckdb.func
@@ -53,17 +54,36 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one file (mirrors its ledger row)."""
+    """What happened to one file: its row of raw.load_ledger."""
 
     path: Path
     kind: str
+    sha256: str  # empty when the file could not be read
     status: str  # loaded | skipped_duplicate | dead_letter
-    records: int | None
-    landed: int
-    rejected: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
     seconds: float
     attempts: int
+    records: int | None = None
+    landed: int = 0
+    rejected: int = 0
     error: str | None = None
+    mapping: dict[str, object] | None = None
+    ignored: list[str] | None = None
+    batch_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the loader meets transient warehouse errors: up to `attempts` tries in all, with
+    waits of `backoff_seconds` between them. When the last try fails too, the file goes to
+    the dead letter (`load`, `run`), or, with `dead_letter_on_outage` False (`watch`),
+    WarehouseUnavailable is raised and the file stays where it is, to be tried again."""
+
+    attempts: int = MAX_ATTEMPTS
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+    dead_letter_on_outage: bool = True
 
 
 @dataclass
@@ -175,7 +195,7 @@ class Landing:
         self._insert("raw.meter_readings", (*READING_COLUMNS, *LINEAGE), select_sql)
 
     def insert_registry(self, select_sql: str) -> None:
-        columns = (*REGISTRY_COLUMNS, "customer_key", "valid_from", *LINEAGE)
+        columns = (*REGISTRY_ORDER, *LINEAGE)
         self._insert("raw.meter_registry", columns, select_sql)
 
     def insert_rejects(self, select_sql: str) -> None:
@@ -201,6 +221,9 @@ class Landing:
         )
         self.warehouse.copy_in(table, quoted, out)
         out.unlink()
+
+
+REGISTRY_ORDER = (*REGISTRY_COLUMNS, "customer_key", "valid_from")
 
 
 class _AlreadyLoaded(Exception):
@@ -229,15 +252,13 @@ class Loader:
         settings: Settings,
         options: LoadOptions,
         *,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
+        retry: RetryPolicy | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.settings = settings
         self.options = options
-        self.sleep = sleep
-        self.jitter = jitter
+        self.retry = retry or RetryPolicy()
         self.progress = progress or _print_progress
         self._key: bytes | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="greenstream-")
@@ -293,9 +314,8 @@ class Loader:
         try:
             stored = csvread.read_bytes(path)
         except OSError as error:
-            return self._dead_letter(
-                path, kind, "", f"cannot read the file ({error})", 0, started_at, clock
-            )
+            reason = f"cannot read the file ({error})"
+            return self._dead_letter(path, kind, "", reason, 0, started_at, clock)
         sha256 = hashlib.sha256(stored).hexdigest()
         if self._already_loaded(sha256, kind):
             return self._skipped(path, kind, sha256, started_at, clock)
@@ -305,6 +325,10 @@ class Loader:
             prepared = self._prepare(path, kind, stored, sha256)
         except FileRejected as error:
             return self._dead_letter(path, kind, sha256, str(error), 0, started_at, clock)
+        except Exception as error:  # a file nobody foresaw: it must not stop the others
+            detail = "" if kind == "registry" else f": {csvread.first_line(error)}"
+            reason = f"cannot read the file ({type(error).__name__}{detail})"
+            return self._dead_letter(path, kind, sha256, reason, 0, started_at, clock)
         try:
             return self._land(prepared, started_at, clock)
         finally:
@@ -364,97 +388,71 @@ class Loader:
     def _land(self, prepared: _Prepared, started_at: dt.datetime, clock: float) -> FileOutcome:
         parsed = prepared.parsed
         batch_id = str(uuid.uuid4())
+        order = READING_COLUMNS if prepared.kind == "readings" else REGISTRY_ORDER
+        columns = ", ".join(f'{prepared.selects[column]} as "{column}"' for column in order)
+        landed: list[FileOutcome] = []
 
-        def attempt() -> None:
-            loaded_at = _now()
+        def attempt(attempts: int) -> None:
+            loaded_at = sql_literal(_now().isoformat())
+            file = f"{sql_literal(batch_id)}, {sql_literal(prepared.path.name)}"
             lineage = (
-                f"{sql_literal(batch_id)} as _batch_id, "
-                f"{sql_literal(prepared.path.name)} as _source_file, "
-                f"_source_line, {sql_literal(prepared.sha256)} as _file_sha256, "
-                f"{sql_literal(loaded_at.isoformat())}::timestamptz as _loaded_at"
+                f"{file}, _source_line, {sql_literal(prepared.sha256)}, {loaded_at}::timestamptz"
             )
             with self.warehouse.transaction():
                 self._lock(prepared.sha256)
                 if self._already_loaded(prepared.sha256, prepared.kind):
                     raise _AlreadyLoaded
-                order = (
-                    READING_COLUMNS
-                    if prepared.kind == "readings"
-                    else (
-                        *REGISTRY_COLUMNS,
-                        "customer_key",
-                        "valid_from",
-                    )
-                )
-                columns = ", ".join(f'{prepared.selects[column]} as "{column}"' for column in order)
                 select = f"select {columns}, {lineage} from {csvread.STAGE_VIEW}"
                 if prepared.kind == "readings":
                     self.landing.insert_readings(select)
                 else:
                     self.landing.insert_registry(select)
                 self.landing.insert_rejects(
-                    f"select {sql_literal(batch_id)}, {sql_literal(prepared.path.name)}, "
-                    f"_source_line, raw_text, reason, {sql_literal(prepared.sha256)}, "
-                    f"{sql_literal(loaded_at.isoformat())}::timestamptz "
+                    f"select {file}, _source_line, raw_text, reason, "
+                    f"{sql_literal(prepared.sha256)}, {loaded_at}::timestamptz "
                     f"from {csvread.REJECTS_TABLE}"
                 )
-                self._ledger(
-                    batch_id=batch_id,
-                    path=prepared.path,
-                    sha256=prepared.sha256,
-                    kind=prepared.kind,
-                    status="loaded",
-                    records=parsed.records,
-                    landed=parsed.landed,
-                    rejected=len(parsed.rejects),
-                    mapping=prepared.mapping,
-                    ignored=prepared.ignored,
-                    error=None,
-                    attempts=attempts[0],
-                    started_at=started_at,
-                    clock=clock,
-                )
+                outcome = self._outcome(
+                    prepared.path, prepared.kind, prepared.sha256, "loaded", started_at, clock,
+                    attempts=attempts, records=parsed.records, landed=parsed.landed,
+                    rejected=len(parsed.rejects), mapping=prepared.mapping,
+                    ignored=prepared.ignored, batch_id=batch_id,
+                )  # fmt: skip
+                self._ledger(outcome)
+            landed.append(outcome)
 
-        attempts = [0]
         try:
-            self._retrying(attempt, attempts)
+            self._retrying(attempt)
         except _AlreadyLoaded:
             return self._skipped(prepared.path, prepared.kind, prepared.sha256, started_at, clock)
-        except Exception as error:  # any failure: dead letter
-            reason = _warehouse_reason(error, attempts[0])
+        except WarehouseUnavailable:
+            raise  # the watcher's policy: the file stays where it is
+        except _Failed as failed:  # any other failure: dead letter
+            reason = _warehouse_reason(failed.error, failed.attempts)
             return self._dead_letter(
-                prepared.path,
-                prepared.kind,
-                prepared.sha256,
-                reason,
-                attempts[0],
-                started_at,
-                clock,
-            )
-        return FileOutcome(
-            path=prepared.path,
-            kind=prepared.kind,
-            status="loaded",
-            records=parsed.records,
-            landed=parsed.landed,
-            rejected=len(parsed.rejects),
-            seconds=time.perf_counter() - clock,
-            attempts=attempts[0],
-        )
+                prepared.path, prepared.kind, prepared.sha256, reason, failed.attempts,
+                started_at, clock,
+            )  # fmt: skip
+        return landed[-1]
 
-    def _retrying(self, work: Callable[[], None], attempts: list[int]) -> None:
-        """Run `work`; retry transient warehouse errors with exponential backoff and jitter."""
+    def _retrying(self, work: Callable[[int], None]) -> None:
+        """Run `work(attempt)`; retry transient warehouse errors with exponential backoff and
+        jitter (self.retry). A failure is raised as `_Failed`, or, when the
+        policy leaves files in place on an outage, as WarehouseUnavailable."""
+        attempt = 0
         while True:
-            attempts[0] += 1
+            attempt += 1
             try:
-                work()
+                work(attempt)
                 return
             except _AlreadyLoaded:
                 raise
             except Exception as error:
-                if not is_transient(error) or attempts[0] >= MAX_ATTEMPTS:
-                    raise
-                self.sleep(backoff_seconds(attempts[0], self.jitter()))
+                if not is_transient(error) or attempt >= self.retry.attempts:
+                    if is_transient(error) and not self.retry.dead_letter_on_outage:
+                        raise WarehouseUnavailable(csvread.first_line(error)) from error
+                    raise _Failed(error, attempt) from error
+                self.retry.sleep(backoff_seconds(attempt, self.retry.jitter()))
                 try:
                     self.warehouse.reconnect()
                 except WarehouseUnavailable:
@@ -476,31 +474,22 @@ class Loader:
     def _skipped(
         self, path: Path, kind: str, sha256: str, started_at: dt.datetime, clock: float
     ) -> FileOutcome:
-        attempts = [0]
+        written: list[FileOutcome] = []
 
-        def record() -> None:
+        def record(attempts: int) -> None:
+            outcome = self._outcome(
+                path, kind, sha256, "skipped_duplicate", started_at, clock, attempts=attempts,
+                error="a file with the same SHA-256 is already loaded",
+            )  # fmt: skip
             with self.warehouse.transaction():
-                self._ledger(
-                    batch_id=str(uuid.uuid4()),
-                    path=path,
-                    sha256=sha256,
-                    kind=kind,
-                    status="skipped_duplicate",
-                    records=None,
-                    landed=0,
-                    rejected=0,
-                    mapping=None,
-                    ignored=None,
-                    error="a file with the same SHA-256 is already loaded",
-                    attempts=attempts[0],
-                    started_at=started_at,
-                    clock=clock,
-                )
+                self._ledger(outcome)
+            written.append(outcome)
 
-        self._retrying(record, attempts)
-        return FileOutcome(
-            path, kind, "skipped_duplicate", None, 0, 0, time.perf_counter() - clock, attempts[0]
-        )
+        try:
+            self._retrying(record)
+        except _Failed as failed:
+            raise failed.error from None
+        return written[-1]
 
     def _dead_letter(
         self,
@@ -542,78 +531,68 @@ class Loader:
             + "\n",
             encoding="utf-8",
         )
-        ledger_attempts = [0]
-
-        def record() -> None:
-            with self.warehouse.transaction():
-                self._ledger(
-                    batch_id=str(uuid.uuid4()),
-                    path=path,
-                    sha256=sha256,
-                    kind=kind,
-                    status="dead_letter",
-                    records=None,
-                    landed=0,
-                    rejected=0,
-                    mapping=None,
-                    ignored=None,
-                    error=reason,
-                    attempts=attempts,
-                    started_at=started_at,
-                    clock=clock,
-                )
-
-        try:
-            self._retrying(record, ledger_attempts)
-        except Exception as error:  # the sidecar tells the story
-            self.progress(f"warning: could not write the ledger row for {path.name}: {error}")
-        return FileOutcome(
-            path, kind, "dead_letter", None, 0, 0, time.perf_counter() - clock, attempts, reason
+        outcome = self._outcome(
+            path, kind, sha256, "dead_letter", started_at, clock, attempts=attempts, error=reason
         )
 
-    def _ledger(
-        self,
-        *,
-        batch_id: str,
+        def record(_: int) -> None:
+            with self.warehouse.transaction():
+                self._ledger(outcome)
+
+        try:
+            self._retrying(record)
+        except (_Failed, WarehouseUnavailable) as error:  # the sidecar tells the story
+            self.progress(f"warning: could not write the ledger row for {path.name}: {error}")
+        return outcome
+
+    @staticmethod
+    def _outcome(
         path: Path,
-        sha256: str,
         kind: str,
+        sha256: str,
         status: str,
-        records: int | None,
-        landed: int,
-        rejected: int,
-        mapping: dict[str, object] | None,
-        ignored: list[str] | None,
-        error: str | None,
-        attempts: int,
         started_at: dt.datetime,
         clock: float,
-    ) -> None:
-        finished_at = _now()
+        **details: Any,
+    ) -> FileOutcome:
+        """The file's outcome, finished now."""
+        seconds = time.perf_counter() - clock
+        return FileOutcome(path, kind, sha256, status, started_at, _now(), seconds, **details)
+
+    def _ledger(self, outcome: FileOutcome) -> None:
         self.warehouse.execute(
             "insert into raw.load_ledger (batch_id, file_name, source_path, file_sha256, "
             "file_kind, status, records, rows_landed, rows_rejected, column_mapping, "
             "ignored_columns, error, attempts, started_at, finished_at, duration_seconds) "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                batch_id,
-                path.name,
-                str(path.resolve()),
-                sha256,
-                kind,
-                status,
-                records,
-                landed,
-                rejected,
-                None if mapping is None else json.dumps(mapping),
-                None if ignored is None else json.dumps(ignored),
-                error,
-                attempts,
-                started_at,
-                finished_at,
-                time.perf_counter() - clock,
+                outcome.batch_id,
+                outcome.path.name,
+                str(outcome.path.resolve()),
+                outcome.sha256,
+                outcome.kind,
+                outcome.status,
+                outcome.records,
+                outcome.landed,
+                outcome.rejected,
+                None if outcome.mapping is None else json.dumps(outcome.mapping),
+                None if outcome.ignored is None else json.dumps(outcome.ignored),
+                outcome.error,
+                outcome.attempts,
+                outcome.started_at,
+                outcome.finished_at,
+                outcome.seconds,
             ],
         )
+
+
+class _Failed(Exception):
+    """A warehouse step that failed for good, after `attempts` tries."""
+
+    def __init__(self, error: Exception, attempts: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.attempts = attempts
 
 
 def _find_columns(
@@ -655,7 +634,7 @@ def _find_columns(
 
 
 def _warehouse_reason(error: BaseException, attempts: int) -> str:
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = csvread.first_line(error)
     if is_transient(error):
         return f"warehouse error after {attempts} attempts: {type(error).__name__}: {first}"
     return f"warehouse refused the file: {type(error).__name__}: {first}"
