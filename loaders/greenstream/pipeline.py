@@ -197,30 +197,36 @@ def _insert_run(warehouse: Warehouse, row: RunRecord) -> None:
             json.dumps(row.latencies) if row.latencies else None,
         ],
     )
-    for node in row.nodes:
-        warehouse.execute(
-            "insert into audit.build_results (run_id, build_finished_at, unique_id, "
-            "resource_type, name, status, failures, rows_affected, message, relation_name, "
-            "attached_node, column_name, started_at, completed_at, execution_seconds) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                row.run_id,
-                row.finished_at,
-                node.unique_id,
-                node.resource_type,
-                node.name,
-                node.status,
-                node.failures,
-                node.rows_affected,
-                node.message,
-                node.relation_name,
-                node.attached_node,
-                node.column_name,
-                node.started_at,
-                node.completed_at,
-                node.execution_seconds,
-            ],
-        )
+    if not row.nodes:
+        return
+    values = [
+        [
+            row.run_id,
+            row.finished_at,
+            node.unique_id,
+            node.resource_type,
+            node.name,
+            node.status,
+            node.failures,
+            node.rows_affected,
+            node.message,
+            node.relation_name,
+            node.attached_node,
+            node.column_name,
+            node.started_at,
+            node.completed_at,
+            node.execution_seconds,
+        ]
+        for node in row.nodes
+    ]
+    placeholders = ", ".join(["(" + ", ".join(["?"] * len(values[0])) + ")"] * len(values))
+    warehouse.execute(  # one statement: the warehouse is held as briefly as possible
+        "insert into audit.build_results (run_id, build_finished_at, unique_id, "
+        "resource_type, name, status, failures, rows_affected, message, relation_name, "
+        "attached_node, column_name, started_at, completed_at, execution_seconds) "
+        f"values {placeholders}",
+        [value for node_values in values for value in node_values],
+    )
 
 
 def _insert_alert(warehouse: Warehouse, row: Alert) -> None:
