@@ -47,7 +47,7 @@ BENCH_ARGS ?=
 bench: install
 	$(BIN)/python benchmarks/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
 
-# The docs site has its own target folder, so `greenstream failures` still sees the last build.
+# The docs site has its own target folder, so dbt's artifacts of the last build stay in target/.
 DOCS_TARGET ?= target/docs
 DOCS_PORT ?= 8080
 docs: install

@@ -30,14 +30,22 @@ PII_TEST_KEY = "test-key-not-a-secret"
 HEADER = b"meter_id,timestamp,energy_value,energy_unit\n"
 
 
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    """The single stderr line of a failed command (no traceback)."""
-    assert result.returncode == 2, result
+def one_line_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
+    """The single stderr line of a failed command (no traceback). Exit 2 is a usage error
+    (the command line or the environment is wrong); exit 1 a run that failed (the warehouse
+    unreachable or locked, nothing to show yet)."""
+    assert result.returncode == code, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("greenstream: error: ")
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def failing_builds(count: int) -> dict[str, str]:
+    """Environment for a `greenstream` process whose first `count` dbt invocations fail on a
+    lost connection (the hook in tests/hooks/sitecustomize.py)."""
+    return {"GREENSTREAM_TEST_FAIL_BUILDS": str(count), "PYTHONPATH": str(ROOT / "tests" / "hooks")}
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -137,6 +145,7 @@ def make_warehouse(
         GREENSTREAM_LAKE_DIR=str(tmp_path / "lake"),
         GREENSTREAM_DEAD_LETTER_DIR=str(tmp_path / "dead_letter"),
         GREENSTREAM_PII_KEY=PII_TEST_KEY,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),  # generated PostgreSQL PII keys go there
         DBT_TARGET_PATH=str(tmp_path / "dbt_target"),
         DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",

@@ -19,7 +19,7 @@ import psycopg2
 import pytest
 
 from greenstream import load as load_module
-from greenstream.load import Landing, Loader, LoadOptions
+from greenstream.load import Landing, Loader, LoadOptions, RetryPolicy
 from greenstream.settings import Settings
 from greenstream.warehouse import Warehouse as Connection
 
@@ -324,8 +324,8 @@ def _loader(sleeps: list[float]) -> tuple[Connection, Loader]:
     connection = Connection(settings)
     connection.ensure_raw_schema()
     loader = Loader(
-        connection, settings, LoadOptions(), sleep=sleeps.append, jitter=lambda: 0.5,
-        progress=lambda message: None,
+        connection, settings, LoadOptions(),
+        retry=RetryPolicy(sleep=sleeps.append, jitter=lambda: 0.5), progress=lambda message: None,
     )  # fmt: skip
     return connection, loader
 
@@ -469,3 +469,113 @@ def test_london_export_lands_as_read(warehouse: Warehouse) -> None:
         "where _source_file = 'MAC000128.csv' and _source_line = 2"
     ) == [("MAC000128", "2013-01-01 00:00:00", " 0.163 ", "kWh")]
     assert warehouse.scalar("select count(*) from raw.rejected_rows") == 0
+
+
+# -- what head-end systems really send (issue 12) ----------------------------------------
+
+
+def test_a_path_with_glob_characters_loads_exactly_that_file(warehouse: Warehouse) -> None:
+    """`h[1].csv` is a file name, not a pattern matching h1.csv (nor are `*`, `?`, `{}`)."""
+    write(warehouse.root, "h1.csv", HEADER + b"\nplain,2024-01-01 00:00,1,kWh\n")
+    names = ["h[1].csv", "a*b.csv", "q?.csv", "br{a,b}.csv", "~tilde.csv"]
+    for number, name in enumerate(names):
+        write(warehouse.root, name, HEADER + f"\nm{number},2024-01-01 00:00,1,kWh\n".encode())
+    warehouse.cli("load", "h1.csv", *names)
+    assert warehouse.query(
+        "select _source_file, meter_id from raw.meter_readings order by _source_file"
+    ) == sorted([("h1.csv", "plain"), *((name, f"m{n}") for n, name in enumerate(names))])
+    assert warehouse.scalar("select count(*) from raw.load_ledger where status = 'loaded'") == 6
+
+
+def test_bare_cr_file_goes_to_the_dead_letter_and_the_next_file_lands(
+    warehouse: Warehouse,
+) -> None:
+    """Classic Mac line endings: no traceback; a reason; the files after it still land."""
+    content = HEADER + b"\rm1,2024-01-01 00:00,1,kWh\rm2,2024-01-01 00:15,2,kWh\r"
+    write(warehouse.root, "a_mac.csv", content)
+    write(warehouse.root, "b_ok.csv", HEADER + b"\nm3,2024-01-01 00:00,1,kWh\n")
+    result = warehouse.cli("load", "a_mac.csv", "b_ok.csv", check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    reason = (
+        "line 1 holds a carriage return (CR): the file ends its lines with a bare CR "
+        "(classic Mac OS); export it with LF or CRLF line endings"
+    )
+    sidecar = json.loads((warehouse.root / "dead_letter" / "a_mac.csv.error.json").read_text())
+    assert sidecar["reason"] == reason
+    assert ledger(warehouse) == [
+        ("a_mac.csv", "readings", "dead_letter", None, 0, 0, 0),
+        ("b_ok.csv", "readings", "loaded", 1, 1, 0, 1),
+    ]
+    assert readings(warehouse) == [(2, "m3", "2024-01-01 00:00", "1", "kWh")]
+
+
+def test_mixed_crlf_and_lf_line_endings_are_records_like_any_other(
+    warehouse: Warehouse,
+) -> None:
+    content = (
+        HEADER + b"\r\n"  # 1
+        b"m1,2024-01-01 00:00,1,kWh\r\n"  # 2
+        b'm2,"2024-01-01\r\n00:15",2,kWh\r\n'  # 3-4: a CRLF inside quotes is field text
+        b"m3,2024-01-01 00:30,3,kWh\n"  # 5: an appended LF line
+        b"\n"  # 6: blank
+        b"m4,2024-01-01 00:45,4\n"  # 7: too few fields
+        b"m5,2024-01-01 01:00,5,kWh\r\n"  # 8
+        b"m6,2024-01-01 01:15,6,kWh"  # 9: no final line break
+    )
+    write(warehouse.root, "mixed.csv", content)
+    warehouse.cli("load", "mixed.csv")
+    assert readings(warehouse) == [
+        (2, "m1", "2024-01-01 00:00", "1", "kWh"),
+        (3, "m2", "2024-01-01\r\n00:15", "2", "kWh"),
+        (5, "m3", "2024-01-01 00:30", "3", "kWh"),
+        (8, "m5", "2024-01-01 01:00", "5", "kWh"),
+        (9, "m6", "2024-01-01 01:15", "6", "kWh"),
+    ]
+    assert rejects(warehouse) == [
+        ("mixed.csv", 7, "m4,2024-01-01 00:45,4", "too few fields (3, header has 4)")
+    ]
+    assert ledger(warehouse) == [("mixed.csv", "readings", "loaded", 6, 5, 1, 1)]
+
+
+def test_a_cr_inside_an_unquoted_field_rejects_that_record_alone(warehouse: Warehouse) -> None:
+    content = HEADER + b"\nm1,2024-01-01 00:00,1,kWh\nm2,2024-01-01\r00:15,2,kWh\nm3,t,3,kWh\n"
+    write(warehouse.root, "cr.csv", content)
+    warehouse.cli("load", "cr.csv")
+    assert [row[:2] for row in readings(warehouse)] == [(2, "m1"), (4, "m3")]
+    assert rejects(warehouse) == [
+        ("cr.csv", 3, "m2,2024-01-01\r00:15,2,kWh", "carriage return (CR) outside quotes")
+    ]
+
+
+@pytest.mark.parametrize("size", [3_000_000, 40_000_000])
+def test_an_over_long_record_is_one_rejected_row_and_the_rest_lands(
+    warehouse: Warehouse, size: int
+) -> None:
+    long_line = b"m2,2024-01-01 00:15," + b"9" * size + b",kWh"
+    content = (
+        HEADER + b"\nm1,2024-01-01 00:00,1,kWh\n" + long_line + b'\nm3,"2024-01-01 00:30",3,kWh\n'
+    )
+    write(warehouse.root, "long.csv", content)
+    warehouse.cli("load", "long.csv")
+    assert [row[:2] for row in readings(warehouse)] == [(2, "m1"), (4, "m3")]
+    reason = f"record too long ({len(long_line):,} bytes; the limit is 1,048,576)"
+    assert warehouse.query(
+        "select _source_line, length(raw_text), reason from raw.rejected_rows"
+    ) == [(3, len(long_line), reason)]
+    assert ledger(warehouse) == [("long.csv", "readings", "loaded", 3, 2, 1, 1)]
+
+
+def test_a_registry_without_a_header_row_leaks_nothing(warehouse: Warehouse) -> None:
+    """Its first line (a customer) is taken for the header: the reason must not quote it."""
+    content = REGISTRY.split(b"\n", 1)[1]  # the records, no header
+    write(warehouse.root, "registry.csv", content)
+    result = warehouse.cli("load", "--registry", "registry.csv", check=False)
+    assert result.returncode == 1
+    sidecar = (warehouse.root / "dead_letter" / "registry.csv.error.json").read_text()
+    reason = json.loads(sidecar)["reason"]
+    assert reason.startswith("missing required column(s) meter_id, neighbourhood, tariff; ")
+    status = warehouse.cli("status", check=False)
+    for text in (sidecar, result.stderr, status.stdout, status.stderr):
+        assert [word for word in PERSONAL if word in text] == []
+    assert _personal_data_in_every_text_column(warehouse, PERSONAL) == []

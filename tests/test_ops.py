@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from test_pipeline_runs import small_project
 from test_report import build_scenario
+
+from greenstream.warehouse import AUDIT_DDL
 
 from conftest import Warehouse, make_warehouse
 
@@ -72,11 +76,8 @@ def test_status_without_recorded_runs(built: Warehouse) -> None:
 
 
 def test_status_lists_recent_runs_newest_first(built: Warehouse) -> None:
-    built.query(
-        "create table if not exists audit.pipeline_runs (run_id text, command text, "
-        "target text, started_at timestamptz, finished_at timestamptz, files integer, "
-        "rows_landed bigint, outcome text, attempts integer, error text)"
-    )
+    (runs_table,) = [ddl for ddl in AUDIT_DDL if "audit.pipeline_runs" in ddl]
+    built.query(runs_table)  # dropped by the test above
     built.query(
         "insert into audit.pipeline_runs (run_id, command, target, started_at, finished_at, "
         "files, rows_landed, outcome, attempts, error) values "
@@ -158,3 +159,68 @@ def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
     )
     assert len(lines) == 4
     assert result.returncode == 1
+
+
+def test_two_warehouses_of_one_checkout_each_report_their_own_build(
+    warehouse: Warehouse, tmp_path: Path, postgres_server: dict[str, str] | None
+) -> None:
+    """dbt's target/ folder is the checkout's; each warehouse keeps its own build results.
+
+    Warehouse A builds a project whose one singular test fails (2 rows); warehouse B, on the
+    same engine and the same dbt target folder, then builds only a seed (all passes).
+    """
+    project = small_project(warehouse)
+    (warehouse.root / "r.csv").write_text("meter_id,timestamp,energy_value,energy_unit\n")
+    warehouse.cli("load", "r.csv")
+    assert warehouse.cli("build", check=False).returncode == 1  # always_fails fails
+    (tmp_path / "b").mkdir()
+    with make_warehouse(warehouse.target, tmp_path / "b", postgres_server) as other:
+        other.env["GREENSTREAM_PROJECT_DIR"] = str(project)
+        other.env["DBT_TARGET_PATH"] = warehouse.env["DBT_TARGET_PATH"]  # one checkout
+        (other.root / "r.csv").write_text("meter_id,timestamp,energy_value,energy_unit\n")
+        other.cli("load", "r.csv")
+        other.cli("build", "--select", "unit_conversions")
+
+        mine = warehouse.cli("failures", check=False)
+        assert mine.returncode == 1
+        lines = mine.stdout.splitlines()
+        assert re.fullmatch(
+            rf"last build: {TIME} on {warehouse.target}; (\d+) tests: \d+ passed, 0 warned, "
+            r"1 failed, 0 errored, 0 skipped",
+            lines[0],
+        )
+        assert "FAIL always_fails: 2 rows" in lines
+        assert "    sample rows from audit.always_fails:" in lines
+        status = warehouse.cli("status").stdout.splitlines()
+        assert re.fullmatch(
+            rf"last build: {TIME}, 1 failed or errored, 0 warnings: see greenstream failures",
+            status[-1],
+        )
+
+        theirs = other.cli("failures")
+        assert re.fullmatch(
+            rf"last build: {TIME} on {other.target}; \d+ tests: \d+ passed, 0 warned, "
+            r"0 failed, 0 errored, 0 skipped",
+            theirs.stdout.splitlines()[0],
+        )
+        assert theirs.stdout.splitlines()[1:] == ["all tests passed"]
+        assert (
+            other.scalar(
+                "select count(*) from audit.build_results where unique_id like 'test.%always_fails'"
+            )
+            == 0
+        )
+    results = warehouse.query(
+        "select unique_id, resource_type, name, status, failures, message "
+        "from audit.build_results where unique_id = 'test.greenstream.always_fails'"
+    )
+    assert results == [
+        (
+            "test.greenstream.always_fails",
+            "test",
+            "always_fails",
+            "fail",
+            2,
+            "Got 2 results, configured to fail if != 0",
+        )
+    ]

@@ -24,7 +24,7 @@ import pytest
 from greenstream import pipeline
 from greenstream.settings import Settings
 
-from conftest import ROOT, Warehouse
+from conftest import ROOT, Warehouse, failing_builds
 
 HEADER = "meter_id,timestamp,energy_value,energy_unit\n"
 REFUSED = (
@@ -49,8 +49,16 @@ PEAK_PERIODS = len((ROOT / "seeds" / "peak_periods.csv").read_text().splitlines(
 
 
 def node(unique_id: str, status: str, message: str | None) -> Any:
+    """A dbt RunResult (of a model, seed or test without stored failures)."""
+    parts = unique_id.split(".")
     return SimpleNamespace(
-        status=status, message=message, node=SimpleNamespace(unique_id=unique_id)
+        status=status,
+        message=message,
+        failures=None,
+        execution_time=0.5,
+        timing=[],
+        adapter_response={},
+        node=SimpleNamespace(unique_id=unique_id, resource_type=parts[0], name=parts[-1]),
     )
 
 
@@ -181,6 +189,31 @@ def test_build_retries_transient_failures_only(
         assert result.error.endswith(f"(after {attempts} attempts)") == (attempts > 1)
 
 
+def test_a_build_keeps_the_last_result_of_every_node(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`dbt retry` reruns what failed or was skipped: the build's results are each node's last."""
+    attempts = iter(
+        [
+            ran(
+                OK,
+                node("seed.greenstream.s", "error", CLOSED),
+                node("test.greenstream.t", "skipped", None),
+            ),
+            ran(
+                node("seed.greenstream.s", "success", "INSERT 4"),
+                node("test.greenstream.t", "pass", None),
+            ),
+        ]
+    )
+    monkeypatch.setattr(pipeline, "run_dbt", lambda *args, **kwargs: next(attempts))
+    result = pipeline.build(Settings.from_env("postgres"), {}, sleep=lambda seconds: None)
+    assert (result.success, result.attempts) == (True, 2)
+    assert [(found.unique_id, found.status) for found in result.nodes] == [
+        ("model.greenstream.meter_slots", "success"),
+        ("seed.greenstream.s", "success"),
+        ("test.greenstream.t", "pass"),
+    ]
+
+
 def test_a_stop_request_ends_the_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "run_dbt", lambda *args, **kwargs: stopped(REFUSED))
     slept: list[float] = []
@@ -237,7 +270,7 @@ def test_run_retries_a_transient_failure_and_records_the_failing_test(
     (warehouse.root / "r.csv").write_text(
         HEADER + "M1,2024-01-01 00:00,1,kWh\nM1,2024-01-01 00:15,2,kWh\n"
     )
-    warehouse.env["GREENSTREAM_TEST_FAIL_BUILDS"] = "1"
+    warehouse.env.update(failing_builds(1))
     result = warehouse.cli("run", "r.csv", check=False)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

@@ -14,7 +14,7 @@ Builds are the slow part (~20-30 s each), so the scenarios are few and each does
 - SIGTERM mid-load, then a restart (1 build): the file in hand is finished and moved,
   the next one is left in the landing folder and nothing is built; the next watcher
   builds the loaded file with the new one, and the injected transient failure
-  (GREENSTREAM_TEST_FAIL_BUILDS=1) is retried with `dbt retry`: attempts=2.
+  (tests/hooks/sitecustomize.py) is retried with `dbt retry`: attempts=2.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GREENSTREAM, ROOT, Warehouse, make_warehouse
+from conftest import GREENSTREAM, ROOT, Warehouse, failing_builds, make_warehouse
 
 POLL = 0.5
 HEADER = "meter_id,timestamp,energy_value,energy_unit\n"
@@ -343,9 +343,12 @@ def test_bad_files_go_to_the_dead_letter_with_an_alert_and_sigterm_when_idle_exi
     watcher.wait_for(r"alert \(warning\) watch: dead letter bad\.csv: missing required")
     (landing / "broken.csv.gz").write_bytes(b"not gzip at all")
     watcher.wait_for(r"alert \(warning\) watch: dead letter broken\.csv\.gz: ")
+    # bare-CR line endings once stalled the folder (a traceback every cycle)
+    (landing / "mac.csv").write_bytes(HEADER.encode().replace(b"\n", b"\r") + b"M1,t,1,kWh\r")
+    watcher.wait_for(r"alert \(warning\) watch: dead letter mac\.csv: line 1 holds a carriage")
     time.sleep(3 * POLL)  # idle
     assert watcher.stop() == 0
-    assert not watcher.matching(r"building|Traceback")
+    assert not watcher.matching(r"building|Traceback|unavailable|cycle failed")
 
     dead = warehouse.root / "dead_letter"
     assert sorted(path.name for path in dead.iterdir()) == [
@@ -353,6 +356,8 @@ def test_bad_files_go_to_the_dead_letter_with_an_alert_and_sigterm_when_idle_exi
         "bad.csv.error.json",
         "broken.csv.gz",
         "broken.csv.gz.error.json",
+        "mac.csv",
+        "mac.csv.error.json",
     ]
     assert sorted(path.name for path in landing.iterdir()) == ["processed"]
     assert not any((landing / "processed").iterdir())
@@ -360,14 +365,18 @@ def test_bad_files_go_to_the_dead_letter_with_an_alert_and_sigterm_when_idle_exi
     assert sidecar["reason"].startswith("missing required column(s) energy_value, energy_unit")
     assert warehouse.query(
         "select file_name, status, rows_landed from raw.load_ledger order by started_at"
-    ) == [("bad.csv", "dead_letter", 0), ("broken.csv.gz", "dead_letter", 0)]
+    ) == [
+        ("bad.csv", "dead_letter", 0),
+        ("broken.csv.gz", "dead_letter", 0),
+        ("mac.csv", "dead_letter", 0),
+    ]
     assert warehouse.scalar("select count(*) from raw.meter_readings") == 0
     assert (
         warehouse.query(
             "select command, files, rows_landed, outcome, attempts, error, latency_seconds "
             "from audit.pipeline_runs order by started_at"
         )
-        == [("watch", 1, 0, "success", 0, None, None)] * 2
+        == [("watch", 1, 0, "success", 0, None, None)] * 3
     )
     alerts = warehouse.query(
         "select source, severity, subject, message from audit.alerts order by raised_at"
@@ -375,6 +384,7 @@ def test_bad_files_go_to_the_dead_letter_with_an_alert_and_sigterm_when_idle_exi
     assert [alert[:3] for alert in alerts] == [
         ("watch", "warning", "dead letter bad.csv"),
         ("watch", "warning", "dead letter broken.csv.gz"),
+        ("watch", "warning", "dead letter mac.csv"),
     ]
     assert alerts[0][3] == sidecar["reason"]
 
@@ -403,7 +413,7 @@ def test_sigterm_mid_load_finishes_that_file_and_the_next_start_builds_it_with_a
         ("a.csv", "loaded", 20_000)
     ]
 
-    second = Watcher.start(warehouse, landing, GREENSTREAM_TEST_FAIL_BUILDS="1")
+    second = Watcher.start(warehouse, landing, **failing_builds(1))
     watchers.append(second)
     second.wait_for(r"watch: building \(1 new file\(s\)\)")
     second.wait_for(r"watch: built in 2 attempt\(s\)")

@@ -31,7 +31,7 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from greenstream.errors import UserError
+from greenstream.errors import RunFailed, UserError
 from greenstream.settings import Settings
 from greenstream.warehouse import Warehouse
 
@@ -61,7 +61,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             setup_roles(cursor)
     except psycopg2.errors.InsufficientPrivilege as error:
         first = str(error).strip().splitlines()[0]
-        raise UserError(
+        raise RunFailed(
             f"setup-roles needs a superuser (or CREATEROLE and the database's owner): {first}"
         ) from None
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
@@ -13,8 +14,15 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.errors import UserError
-from greenstream.load import Loader, LoadOptions, LoadSummary, discover, parse_mapping
+from greenstream.errors import OneLineError, RunFailed, UserError
+from greenstream.load import (
+    Loader,
+    LoadOptions,
+    LoadSummary,
+    check_regular_file,
+    discover,
+    parse_mapping,
+)
 from greenstream.settings import TARGETS, Settings
 from greenstream.warehouse import Warehouse
 
@@ -32,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="greenstream",
         description="Land smart-meter CSV exports and build trustworthy data with dbt.",
+        epilog="exit status: 0 done; 1 the run failed (the warehouse unreachable or locked, "
+        "a file sent to the dead letter, the build or a test failed); 2 a usage error",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {importlib.metadata.version('greenstream')}",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -134,9 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except UserError as error:
+    except OneLineError as error:
         print(f"greenstream: error: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
     except KeyboardInterrupt:
         print("greenstream: interrupted", file=sys.stderr)
         return 130
@@ -151,7 +166,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         print(generate.run_from_args(args).describe())
         return 0
-    settings = _settings(args.target)
+    settings = Settings.from_env(args.target)
     if args.verb == "load":
         return _load(args, settings)
     if args.verb == "watch":
@@ -177,8 +192,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from greenstream.transform import parse_vars  # dbt is slow to import: only when building
 
     if args.verb == "build":
-        return _build(settings, parse_vars(args.vars), args.full_refresh, args.select)
-    dbt_vars = parse_vars(args.vars)  # run: check the vars before loading anything
+        return _build(settings, parse_vars(args.vars, settings), args.full_refresh, args.select)
+    dbt_vars = parse_vars(args.vars, settings)  # run: check the vars before loading anything
     started_at = dt.datetime.now(dt.UTC)
     summary = _land(args, settings)
     built = _build(
@@ -194,13 +209,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     return max(1 if summary.count("dead_letter") else 0, built)
 
 
-def _settings(target: str | None) -> Settings:
-    try:
-        return Settings.from_env(target)
-    except ValueError as error:
-        raise UserError(f"{error} (check GREENSTREAM_TARGET)") from None
-
-
 def _load(args: argparse.Namespace, settings: Settings) -> int:
     """`load`: exit 0 when every file landed or was already loaded, 1 when some file went
     to the dead letter."""
@@ -212,8 +220,10 @@ def _land(args: argparse.Namespace, settings: Settings) -> LoadSummary:
     options = LoadOptions(mapping=parse_mapping(args.map, args.unit), unit=args.unit)
     readings = discover(args.paths)
     registry: Path | None = args.registry
-    if registry is not None and not registry.is_file():
-        raise UserError(f"--registry {registry} is not a file; give the registry CSV")
+    if registry is not None:
+        if not registry.exists():
+            raise UserError(f"--registry {registry} is not a file; give the registry CSV")
+        check_regular_file(registry)
     if not readings and registry is None:
         raise UserError("nothing to load: give CSV files or folders, or --registry FILE")
     warehouse = _open(settings)
@@ -270,7 +280,7 @@ def _open(settings: Settings) -> Warehouse:
     except (duckdb.Error, psycopg2.Error) as error:
         warehouse.close()
         first = str(error).strip().splitlines()[0]
-        raise UserError(
+        raise RunFailed(
             f"cannot create the raw schema on {settings.target}: {first}; "
             "check that the user may create schemas and tables"
         ) from None

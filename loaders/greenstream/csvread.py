@@ -14,6 +14,17 @@ scan of the raw bytes supplies the physical line numbers:
   over the bytes in C;
 * otherwise a quote-parity scan of every line finds where each record starts.
 
+Before the reader, a screen of the bytes (numpy; a second, quote-aware pass only when
+the first finds something) takes out what DuckDB's strict reader cannot take one record at
+a time: line endings that mix CRLF and LF (the CR of a record's line break is dropped;
+line breaks inside quotes are field text and stay), a carriage return outside quotes that
+ends no line, and records longer than MAX_RECORD_BYTES. Such a record is rejected here
+and its lines are left blank, so the reader skips it and every line keeps its number.
+
+DuckDB reads a copy of exactly those bytes in a stage file with a fixed name: a path is
+never read as a glob pattern (`h[1].csv` is that file, not `h1.csv`) and the bytes read
+are the bytes hashed.
+
 Every file is checked for zero data loss: records = rows read + rows rejected, or the
 file is refused whole.
 """
@@ -41,6 +52,7 @@ REJECTS_TABLE = "gs_stage_rejects"
 _READER_REJECTS = "gs_reader_errors"
 _READER_SCANS = "gs_reader_scans"
 _BREAKS_TABLE = "gs_stage_breaks"
+MAX_RECORD_BYTES = 1_048_576  # a longer record is rejected (DuckDB's max_line_size is set to it)
 # A NUL byte, or a line ending in an empty field (unquoted or "") (see `_Layout.suspects`).
 _SUSPECT_ENDINGS = (b",", b",\r", b',""', b',""\r')
 _LF, _CR, _COMMA, _QUOTE = (ord(mark) for mark in '\n\r,"')
@@ -49,7 +61,7 @@ _REASONS = {
     "MISSING COLUMNS": "too few fields",
     "INVALID ENCODING": "not valid UTF-8",
     "UNQUOTED VALUE": "bad quoting",
-    "LINE SIZE OVER MAXIMUM": "line too long",
+    "LINE SIZE OVER MAXIMUM": "record too long",
     "INVALID STATE": "unreadable record",
     "CAST": "unreadable record",
 }
@@ -128,6 +140,11 @@ def parse_header(data: bytes) -> list[str]:
     line = data[start:] if end < 0 else data[start:end]
     if line.endswith(b"\r"):
         line = line[:-1]
+    if b"\r" in line:
+        raise FileRejected(
+            "line 1 holds a carriage return (CR): the file ends its lines with a bare CR "
+            "(classic Mac OS); export it with LF or CRLF line endings"
+        )
     if not line.strip():
         raise FileRejected("line 1 is blank: the header must be the first line")
     text, clean = readable_text(line)
@@ -152,36 +169,42 @@ def parse_header(data: bytes) -> list[str]:
 
 def read_csv(
     connection: duckdb.DuckDBPyConnection,
-    path: Path,
+    stage: Path,
     data: bytes,
     header: list[str],
     redact: Callable[[str], str] | None = None,
+    personal: bool = False,
 ) -> ParsedFile:
-    """Read `path` (whose CSV text is `data`) into the stage objects of `connection`.
+    """Read the CSV text `data` into the stage objects of `connection`.
 
-    `redact`, when given, replaces the text of every rejected record (personal data).
+    `stage` is a file the reader reads the screened bytes from (a name without glob
+    characters; removed afterwards). `redact`, when given, replaces the text of every
+    rejected record. `personal`: the file holds personal data, so no reason quotes the
+    reader's own error text (it may hold a record).
     """
     drop_stage(connection)
+    screened = _screen(data)
     columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(header)))
-    compression = "gzip" if path.name.lower().endswith(".gz") else "none"
+    stage.write_bytes(screened.data)
     try:
         connection.execute(
             f"create temp table {STAGE_TABLE} as select * from read_csv("
-            f"{sql_literal(str(path))}, columns = {{{columns}}}, header = true, "
+            f"{sql_literal(str(stage))}, columns = {{{columns}}}, header = true, "
             "auto_detect = false, all_varchar = true, delim = ',', quote = '\"', "
-            f"escape = '\"', strict_mode = true, compression = '{compression}', "
+            f"escape = '\"', strict_mode = true, max_line_size = {MAX_RECORD_BYTES}, "
             f"store_rejects = true, rejects_table = '{_READER_REJECTS}', "
             f"rejects_scan = '{_READER_SCANS}', rejects_limit = 0)"
         )
     except duckdb.Error as error:
-        raise FileRejected(
-            f"the CSV reader could not read the file ({_first_line(error)})"
-        ) from error
+        detail = "" if personal else f" ({first_line(error)})"
+        raise FileRejected(f"the CSV reader could not read the file{detail}") from error
+    finally:
+        stage.unlink(missing_ok=True)
     staged = _scalar_int(connection, f"select count(*) from {STAGE_TABLE}")
     reader_rejects = connection.execute(
         f"select line_byte_position, error_type::varchar from {_READER_REJECTS}"
     ).fetchall()
-    layout = _Layout(data)
+    layout = _Layout(screened.data)
     # The reader's byte offset of a rejected record is its first byte or the next one
     # (DuckDB 2.0 is not consistent), so a record is found as the one holding that byte.
     kinds: dict[int, set[str]] = {}
@@ -203,6 +226,8 @@ def read_csv(
         raw = layout.record_bytes(line)
         text, clean = readable_text(raw)
         reasons = {_REASONS.get(kind, "unreadable record") for kind in found}
+        if "record too long" in reasons:  # the reader's other complaints follow from it
+            reasons = {_too_long(raw)}
         if not clean:
             reasons.discard("not valid UTF-8")
             reasons.add(_unclean_reason(raw))
@@ -219,20 +244,84 @@ def read_csv(
             rejects[line] = Reject(line, text, _unclean_reason(raw))
         elif (found_fields := _field_count(text)) != len(header):
             rejects[line] = Reject(line, text, _width_reason(found_fields, len(header)))
+    extra = set(rejects) - rejected_by_reader
+    rejects.update(screened.rejects)
     ordered = sorted(rejects.values(), key=lambda reject: reject.line)
     if redact is not None:
         ordered = [
             Reject(reject.line, redact(reject.raw_text), reject.reason) for reject in ordered
         ]
-    extra = set(rejects) - rejected_by_reader
     _create_line_view(connection, layout, staged, rejected_by_reader, extra)
     _create_rejects_table(connection, ordered)
     return ParsedFile(
         header=header,
-        records=layout.records,
+        records=layout.records + len(screened.rejects),
         landed=staged - len(extra),
         rejects=ordered,
     )
+
+
+@dataclass(frozen=True)
+class _Screened:
+    """The bytes the reader gets, and the records rejected before it (by first line)."""
+
+    data: bytes
+    rejects: dict[int, Reject]
+
+
+def _screen(data: bytes) -> _Screened:
+    """Take out what the strict reader cannot take record by record (module docstring).
+
+    A first pass finds files with only LF or only CRLF line breaks, no other CR and no
+    line over MAX_RECORD_BYTES: they go to the reader as they are. Otherwise quote parity
+    (a line break after an even number of quotes ends a record) finds the records.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(raw == _LF)
+    returns = np.flatnonzero(raw == _CR)
+    bounds = np.concatenate(([-1], newlines, [len(raw)]))
+    longest = int(np.max(np.diff(bounds))) - 1
+    crlf = int(np.count_nonzero(raw[np.maximum(newlines - 1, 0)] == _CR)) if len(newlines) else 0
+    if longest <= MAX_RECORD_BYTES and len(returns) == crlf and crlf in (0, len(newlines)):
+        return _Screened(data, {})
+    quotes = np.flatnonzero(raw == _QUOTE)
+    # record ends: line breaks after an even number of quotes, and the end of the data
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    if not len(ends) or ends[-1] != len(raw) - 1:
+        ends = np.concatenate((ends, [len(raw)]))
+    keep = np.ones(len(raw), dtype=bool)
+    # the CR of a record's CRLF goes (a CR ending the data too): the reader sees LF only
+    before = ends - 1
+    ending_cr = before[(before >= 0) & (raw[np.maximum(before, 0)] == _CR)]
+    keep[ending_cr] = False
+    outside = returns[np.searchsorted(quotes, returns) % 2 == 0]
+    stray = np.setdiff1d(outside, ending_cr)  # a CR outside quotes that ends no record
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts - np.isin(ends - 1, ending_cr)
+    bad: dict[int, set[str]] = {}
+    for long_record in np.flatnonzero(lengths > MAX_RECORD_BYTES):
+        bad.setdefault(int(long_record), set()).add("record too long")
+    for cr_record in np.searchsorted(ends, stray):
+        bad.setdefault(int(cr_record), set()).add("carriage return (CR) outside quotes")
+    rejects: dict[int, Reject] = {}
+    line_starts = np.concatenate(([0], newlines + 1))
+    for record, reasons in bad.items():
+        start, end = int(starts[record]), int(ends[record])
+        if record == 0:
+            continue  # the header: parse_header judged it
+        keep[start:end] &= raw[start:end] == _LF  # blank lines, each line keeps its number
+        record_raw = data[start:end].removesuffix(b"\r")
+        if not record_raw.strip(b"\r"):
+            continue  # a blank line (of CRs) is no record
+        line = int(np.searchsorted(line_starts, start, side="right"))
+        text, _ = readable_text(record_raw)
+        described = {_too_long(record_raw) if r == "record too long" else r for r in reasons}
+        rejects[line] = Reject(line, text, "; ".join(sorted(described)))
+    return _Screened(raw[keep].tobytes(), rejects)
+
+
+def _too_long(raw: bytes) -> str:
+    return f"record too long ({len(raw):,} bytes; the limit is {MAX_RECORD_BYTES:,})"
 
 
 def drop_stage(connection: duckdb.DuckDBPyConnection) -> None:
@@ -465,6 +554,6 @@ def _scalar_int(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0])
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -21,13 +22,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import duckdb.func
 
 from greenstream import csvread, pii
 from greenstream.csvread import FileRejected, sql_literal
-from greenstream.errors import UserError
+from greenstream.errors import UserError, WarehouseUnavailable
 from greenstream.settings import Settings
 from greenstream.warehouse import Warehouse, is_transient
 
@@ -52,17 +54,36 @@ class LoadOptions:
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one file (mirrors its ledger row)."""
+    """What happened to one file: its row of raw.load_ledger."""
 
     path: Path
     kind: str
+    sha256: str  # empty when the file could not be read
     status: str  # loaded | skipped_duplicate | dead_letter
-    records: int | None
-    landed: int
-    rejected: int
+    started_at: dt.datetime
+    finished_at: dt.datetime
     seconds: float
     attempts: int
+    records: int | None = None
+    landed: int = 0
+    rejected: int = 0
     error: str | None = None
+    mapping: dict[str, object] | None = None
+    ignored: list[str] | None = None
+    batch_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the loader meets transient warehouse errors: up to `attempts` tries in all, with
+    waits of `backoff_seconds` between them. When the last try fails too, the file goes to
+    the dead letter (`load`, `run`), or, with `dead_letter_on_outage` False (`watch`),
+    WarehouseUnavailable is raised and the file stays where it is, to be tried again."""
+
+    attempts: int = MAX_ATTEMPTS
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = random.random
+    dead_letter_on_outage: bool = True
 
 
 @dataclass
@@ -101,6 +122,17 @@ def parse_mapping(pairs: Sequence[str], unit: str | None) -> dict[str, str]:
         raise UserError("give either --unit or --map energy_unit=SRC, not both")
     if unit is not None and not unit.strip():
         raise UserError("--unit is empty; give the unit of the energy values, like --unit kWh")
+    read_by: dict[str, str] = {}  # source column (as matched) -> the standard column it feeds
+    for column in READING_COLUMNS:
+        if column == "energy_unit" and unit is not None:
+            continue
+        source = mapping.get(column, column).strip().lower()
+        if source in read_by:
+            raise UserError(
+                f"--map: source column {source!r} would be read as both {read_by[source]} and "
+                f"{column}; give each standard column its own source column"
+            )
+        read_by[source] = column
     return mapping
 
 
@@ -119,10 +151,20 @@ def discover(paths: Sequence[Path]) -> list[Path]:
                     "give the folder that holds the files"
                 )
         else:
+            check_regular_file(path)
             files = [path]
         for file in files:
             found.setdefault(file.resolve(), file)
     return sorted(found.values(), key=lambda file: (file.name, str(file)))
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse a named pipe, socket or device: reading one blocks, or never ends."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+        what = next((name for test, name in kinds if test(mode)), "a device")
+        raise UserError(f"{path} is {what}, not a regular file; give CSV files or folders")
 
 
 def _is_csv(path: Path) -> bool:
@@ -153,7 +195,7 @@ class Landing:
         self._insert("raw.meter_readings", (*READING_COLUMNS, *LINEAGE), select_sql)
 
     def insert_registry(self, select_sql: str) -> None:
-        columns = (*REGISTRY_COLUMNS, "customer_key", "valid_from", *LINEAGE)
+        columns = (*REGISTRY_ORDER, *LINEAGE)
         self._insert("raw.meter_registry", columns, select_sql)
 
     def insert_rejects(self, select_sql: str) -> None:
@@ -179,6 +221,9 @@ class Landing:
         )
         self.warehouse.copy_in(table, quoted, out)
         out.unlink()
+
+
+REGISTRY_ORDER = (*REGISTRY_COLUMNS, "customer_key", "valid_from")
 
 
 class _AlreadyLoaded(Exception):
@@ -207,15 +252,13 @@ class Loader:
         settings: Settings,
         options: LoadOptions,
         *,
-        sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
+        retry: RetryPolicy | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.settings = settings
         self.options = options
-        self.sleep = sleep
-        self.jitter = jitter
+        self.retry = retry or RetryPolicy()
         self.progress = progress or _print_progress
         self._key: bytes | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="greenstream-")
@@ -271,16 +314,21 @@ class Loader:
         try:
             stored = csvread.read_bytes(path)
         except OSError as error:
-            return self._dead_letter(
-                path, kind, "", f"cannot read the file ({error})", 0, started_at, clock
-            )
+            reason = f"cannot read the file ({error})"
+            return self._dead_letter(path, kind, "", reason, 0, started_at, clock)
         sha256 = hashlib.sha256(stored).hexdigest()
         if self._already_loaded(sha256, kind):
             return self._skipped(path, kind, sha256, started_at, clock)
+        if kind == "registry":
+            self._pii_key()  # checked before anything is read (a wrong key stops the load)
         try:
             prepared = self._prepare(path, kind, stored, sha256)
         except FileRejected as error:
             return self._dead_letter(path, kind, sha256, str(error), 0, started_at, clock)
+        except Exception as error:  # a file nobody foresaw: it must not stop the others
+            detail = "" if kind == "registry" else f": {csvread.first_line(error)}"
+            reason = f"cannot read the file ({type(error).__name__}{detail})"
+            return self._dead_letter(path, kind, sha256, reason, 0, started_at, clock)
         try:
             return self._land(prepared, started_at, clock)
         finally:
@@ -298,7 +346,7 @@ class Loader:
                 for column in READING_COLUMNS
                 if not (column == "energy_unit" and self.options.unit is not None)
             }
-            found = _find_columns(header, keys, wanted, required=list(wanted))
+            found = _find_columns(header, keys, wanted, list(wanted), quote_header=True)
             selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
             mapping: dict[str, object] = {"columns": {c: header[i] for c, i in found.items()}}
             if self.options.unit is not None:
@@ -307,7 +355,7 @@ class Loader:
             redact = None
         else:
             wanted = {column: column for column in (*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL)}
-            found = _find_columns(header, keys, wanted, required=REGISTRY_COLUMNS)
+            found = _find_columns(header, keys, wanted, REGISTRY_COLUMNS, quote_header=False)
             selects = {column: f"coalesce(c{index}, '')" for column, index in found.items()}
             selects["customer_key"] = (
                 f"gs_customer_key(c{found['customer_id']})" if "customer_id" in found else "null"
@@ -319,7 +367,9 @@ class Loader:
             redact = self._redact if has_pii else None
         used = set(found.values())
         ignored = [name for index, name in enumerate(header) if index not in used]
-        parsed = csvread.read_csv(self.parser, path, data, header, redact=redact)
+        stage = Path(self._scratch.name) / "stage.csv"
+        personal = kind == "registry"
+        parsed = csvread.read_csv(self.parser, stage, data, header, redact, personal)
         return _Prepared(path, kind, sha256, parsed, selects, mapping, ignored)
 
     def _customer_key(self, customer_id: str | None) -> str | None:
@@ -330,7 +380,7 @@ class Loader:
 
     def _pii_key(self) -> bytes:
         if self._key is None:
-            self._key = pii.pii_key()
+            self._key = pii.checked_key(self.settings, self.warehouse)
         return self._key
 
     # -- landing ---------------------------------------------------------------------
@@ -338,100 +388,74 @@ class Loader:
     def _land(self, prepared: _Prepared, started_at: dt.datetime, clock: float) -> FileOutcome:
         parsed = prepared.parsed
         batch_id = str(uuid.uuid4())
+        order = READING_COLUMNS if prepared.kind == "readings" else REGISTRY_ORDER
+        columns = ", ".join(f'{prepared.selects[column]} as "{column}"' for column in order)
+        landed: list[FileOutcome] = []
 
-        def attempt() -> None:
-            loaded_at = _now()
+        def attempt(attempts: int) -> None:
+            loaded_at = sql_literal(_now().isoformat())
+            file = f"{sql_literal(batch_id)}, {sql_literal(prepared.path.name)}"
             lineage = (
-                f"{sql_literal(batch_id)} as _batch_id, "
-                f"{sql_literal(prepared.path.name)} as _source_file, "
-                f"_source_line, {sql_literal(prepared.sha256)} as _file_sha256, "
-                f"{sql_literal(loaded_at.isoformat())}::timestamptz as _loaded_at"
+                f"{file}, _source_line, {sql_literal(prepared.sha256)}, {loaded_at}::timestamptz"
             )
             with self.warehouse.transaction():
                 self._lock(prepared.sha256)
                 if self._already_loaded(prepared.sha256, prepared.kind):
                     raise _AlreadyLoaded
-                order = (
-                    READING_COLUMNS
-                    if prepared.kind == "readings"
-                    else (
-                        *REGISTRY_COLUMNS,
-                        "customer_key",
-                        "valid_from",
-                    )
-                )
-                columns = ", ".join(f'{prepared.selects[column]} as "{column}"' for column in order)
                 select = f"select {columns}, {lineage} from {csvread.STAGE_VIEW}"
                 if prepared.kind == "readings":
                     self.landing.insert_readings(select)
                 else:
                     self.landing.insert_registry(select)
                 self.landing.insert_rejects(
-                    f"select {sql_literal(batch_id)}, {sql_literal(prepared.path.name)}, "
-                    f"_source_line, raw_text, reason, {sql_literal(prepared.sha256)}, "
-                    f"{sql_literal(loaded_at.isoformat())}::timestamptz "
+                    f"select {file}, _source_line, raw_text, reason, "
+                    f"{sql_literal(prepared.sha256)}, {loaded_at}::timestamptz "
                     f"from {csvread.REJECTS_TABLE}"
                 )
-                self._ledger(
-                    batch_id=batch_id,
-                    path=prepared.path,
-                    sha256=prepared.sha256,
-                    kind=prepared.kind,
-                    status="loaded",
-                    records=parsed.records,
-                    landed=parsed.landed,
-                    rejected=len(parsed.rejects),
-                    mapping=prepared.mapping,
-                    ignored=prepared.ignored,
-                    error=None,
-                    attempts=attempts[0],
-                    started_at=started_at,
-                    clock=clock,
-                )
+                outcome = self._outcome(
+                    prepared.path, prepared.kind, prepared.sha256, "loaded", started_at, clock,
+                    attempts=attempts, records=parsed.records, landed=parsed.landed,
+                    rejected=len(parsed.rejects), mapping=prepared.mapping,
+                    ignored=prepared.ignored, batch_id=batch_id,
+                )  # fmt: skip
+                self._ledger(outcome)
+            landed.append(outcome)
 
-        attempts = [0]
         try:
-            self._retrying(attempt, attempts)
+            self._retrying(attempt)
         except _AlreadyLoaded:
             return self._skipped(prepared.path, prepared.kind, prepared.sha256, started_at, clock)
-        except Exception as error:  # any failure: dead letter
-            reason = _warehouse_reason(error, attempts[0])
+        except WarehouseUnavailable:
+            raise  # the watcher's policy: the file stays where it is
+        except _Failed as failed:  # any other failure: dead letter
+            reason = _warehouse_reason(failed.error, failed.attempts)
             return self._dead_letter(
-                prepared.path,
-                prepared.kind,
-                prepared.sha256,
-                reason,
-                attempts[0],
-                started_at,
-                clock,
-            )
-        return FileOutcome(
-            path=prepared.path,
-            kind=prepared.kind,
-            status="loaded",
-            records=parsed.records,
-            landed=parsed.landed,
-            rejected=len(parsed.rejects),
-            seconds=time.perf_counter() - clock,
-            attempts=attempts[0],
-        )
+                prepared.path, prepared.kind, prepared.sha256, reason, failed.attempts,
+                started_at, clock,
+            )  # fmt: skip
+        return landed[-1]
 
-    def _retrying(self, work: Callable[[], None], attempts: list[int]) -> None:
-        """Run `work`; retry transient warehouse errors with exponential backoff and jitter."""
+    def _retrying(self, work: Callable[[int], None]) -> None:
+        """Run `work(attempt)`; retry transient warehouse errors with exponential backoff and
+        jitter (self.retry). A failure is raised as `_Failed`, or, when the
+        policy leaves files in place on an outage, as WarehouseUnavailable."""
+        attempt = 0
         while True:
-            attempts[0] += 1
+            attempt += 1
             try:
-                work()
+                work(attempt)
                 return
             except _AlreadyLoaded:
                 raise
             except Exception as error:
-                if not is_transient(error) or attempts[0] >= MAX_ATTEMPTS:
-                    raise
-                self.sleep(backoff_seconds(attempts[0], self.jitter()))
+                if not is_transient(error) or attempt >= self.retry.attempts:
+                    if is_transient(error) and not self.retry.dead_letter_on_outage:
+                        raise WarehouseUnavailable(csvread.first_line(error)) from error
+                    raise _Failed(error, attempt) from error
+                self.retry.sleep(backoff_seconds(attempt, self.retry.jitter()))
                 try:
                     self.warehouse.reconnect()
-                except UserError:
+                except WarehouseUnavailable:
                     continue  # still unreachable: the next attempt fails and counts
 
     def _lock(self, sha256: str) -> None:
@@ -450,31 +474,22 @@ class Loader:
     def _skipped(
         self, path: Path, kind: str, sha256: str, started_at: dt.datetime, clock: float
     ) -> FileOutcome:
-        attempts = [0]
+        written: list[FileOutcome] = []
 
-        def record() -> None:
+        def record(attempts: int) -> None:
+            outcome = self._outcome(
+                path, kind, sha256, "skipped_duplicate", started_at, clock, attempts=attempts,
+                error="a file with the same SHA-256 is already loaded",
+            )  # fmt: skip
             with self.warehouse.transaction():
-                self._ledger(
-                    batch_id=str(uuid.uuid4()),
-                    path=path,
-                    sha256=sha256,
-                    kind=kind,
-                    status="skipped_duplicate",
-                    records=None,
-                    landed=0,
-                    rejected=0,
-                    mapping=None,
-                    ignored=None,
-                    error="a file with the same SHA-256 is already loaded",
-                    attempts=attempts[0],
-                    started_at=started_at,
-                    clock=clock,
-                )
+                self._ledger(outcome)
+            written.append(outcome)
 
-        self._retrying(record, attempts)
-        return FileOutcome(
-            path, kind, "skipped_duplicate", None, 0, 0, time.perf_counter() - clock, attempts[0]
-        )
+        try:
+            self._retrying(record)
+        except _Failed as failed:
+            raise failed.error from None
+        return written[-1]
 
     def _dead_letter(
         self,
@@ -516,84 +531,83 @@ class Loader:
             + "\n",
             encoding="utf-8",
         )
-        ledger_attempts = [0]
-
-        def record() -> None:
-            with self.warehouse.transaction():
-                self._ledger(
-                    batch_id=str(uuid.uuid4()),
-                    path=path,
-                    sha256=sha256,
-                    kind=kind,
-                    status="dead_letter",
-                    records=None,
-                    landed=0,
-                    rejected=0,
-                    mapping=None,
-                    ignored=None,
-                    error=reason,
-                    attempts=attempts,
-                    started_at=started_at,
-                    clock=clock,
-                )
-
-        try:
-            self._retrying(record, ledger_attempts)
-        except Exception as error:  # the sidecar tells the story
-            self.progress(f"warning: could not write the ledger row for {path.name}: {error}")
-        return FileOutcome(
-            path, kind, "dead_letter", None, 0, 0, time.perf_counter() - clock, attempts, reason
+        outcome = self._outcome(
+            path, kind, sha256, "dead_letter", started_at, clock, attempts=attempts, error=reason
         )
 
-    def _ledger(
-        self,
-        *,
-        batch_id: str,
+        def record(_: int) -> None:
+            with self.warehouse.transaction():
+                self._ledger(outcome)
+
+        try:
+            self._retrying(record)
+        except (_Failed, WarehouseUnavailable) as error:  # the sidecar tells the story
+            self.progress(f"warning: could not write the ledger row for {path.name}: {error}")
+        return outcome
+
+    @staticmethod
+    def _outcome(
         path: Path,
-        sha256: str,
         kind: str,
+        sha256: str,
         status: str,
-        records: int | None,
-        landed: int,
-        rejected: int,
-        mapping: dict[str, object] | None,
-        ignored: list[str] | None,
-        error: str | None,
-        attempts: int,
         started_at: dt.datetime,
         clock: float,
-    ) -> None:
-        finished_at = _now()
+        **details: Any,
+    ) -> FileOutcome:
+        """The file's outcome, finished now."""
+        seconds = time.perf_counter() - clock
+        return FileOutcome(path, kind, sha256, status, started_at, _now(), seconds, **details)
+
+    def _ledger(self, outcome: FileOutcome) -> None:
         self.warehouse.execute(
             "insert into raw.load_ledger (batch_id, file_name, source_path, file_sha256, "
             "file_kind, status, records, rows_landed, rows_rejected, column_mapping, "
             "ignored_columns, error, attempts, started_at, finished_at, duration_seconds) "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                batch_id,
-                path.name,
-                str(path.resolve()),
-                sha256,
-                kind,
-                status,
-                records,
-                landed,
-                rejected,
-                None if mapping is None else json.dumps(mapping),
-                None if ignored is None else json.dumps(ignored),
-                error,
-                attempts,
-                started_at,
-                finished_at,
-                time.perf_counter() - clock,
+                outcome.batch_id,
+                outcome.path.name,
+                str(outcome.path.resolve()),
+                outcome.sha256,
+                outcome.kind,
+                outcome.status,
+                outcome.records,
+                outcome.landed,
+                outcome.rejected,
+                None if outcome.mapping is None else json.dumps(outcome.mapping),
+                None if outcome.ignored is None else json.dumps(outcome.ignored),
+                outcome.error,
+                outcome.attempts,
+                outcome.started_at,
+                outcome.finished_at,
+                outcome.seconds,
             ],
         )
 
 
+class _Failed(Exception):
+    """A warehouse step that failed for good, after `attempts` tries."""
+
+    def __init__(self, error: Exception, attempts: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.attempts = attempts
+
+
 def _find_columns(
-    header: list[str], keys: list[str], wanted: dict[str, str], required: Sequence[str]
+    header: list[str],
+    keys: list[str],
+    wanted: dict[str, str],
+    required: Sequence[str],
+    *,
+    quote_header: bool,
 ) -> dict[str, int]:
-    """Position of each wanted column (header names match trimmed, case-insensitively)."""
+    """Position of each wanted column (header names match trimmed, case-insensitively).
+
+    `quote_header`: the reason for a missing column may list the header's names. Never for
+    a registry: without a header row its first line, a customer, is taken for the header.
+    """
     found: dict[str, int] = {}
     missing: list[str] = []
     for column, source in wanted.items():
@@ -604,17 +618,23 @@ def _find_columns(
             found[column] = positions[0]
         elif column in required:
             missing.append(column if source == column else f"{column} (mapped from {source!r})")
-    if missing:
+    if missing and quote_header:
         raise FileRejected(
             f"missing required column(s) {', '.join(missing)}; the header has "
             f"{', '.join(repr(name) for name in header)} (map columns with --map STD=SRC, "
             "give a constant unit with --unit)"
         )
+    if missing:
+        raise FileRejected(
+            f"missing required column(s) {', '.join(missing)}; line 1 has {len(header)} "
+            "fields, none of them shown (they may be personal data): the registry's first "
+            f"line must be the header {','.join((*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL))}"
+        )
     return found
 
 
 def _warehouse_reason(error: BaseException, attempts: int) -> str:
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = csvread.first_line(error)
     if is_transient(error):
         return f"warehouse error after {attempts} attempts: {type(error).__name__}: {first}"
     return f"warehouse refused the file: {type(error).__name__}: {first}"

@@ -1,9 +1,10 @@
 """`greenstream failures` and `greenstream status`: what data ops look at every morning.
 
-`failures` reads dbt's `run_results.json` of the last build (in DBT_TARGET_PATH, default
-`target/` under the project) and the failing rows dbt stored in `audit.<test name>`.
-`status` reads the warehouse: recent runs (`audit.pipeline_runs`), the load ledger, the
-tiers of `gold.meter_day_quality` and the dead-letter folder.
+Both read the warehouse itself, never dbt's `target/run_results.json` (which every
+warehouse of a checkout shares): `failures` the dbt results of the last build
+(`audit.build_results`, written by pipeline.py) and the failing rows dbt stored in
+`audit.<test name>`; `status` the recent runs (`audit.pipeline_runs`), the load ledger,
+the tiers of `gold.meter_day_quality`, the dead-letter folder and the last build.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +22,8 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.errors import UserError
-from greenstream.settings import Settings, project_dir
+from greenstream.errors import RunFailed, WarehouseUnavailable
+from greenstream.settings import PostgresAddress, Settings
 from greenstream.warehouse import Warehouse
 
 SAMPLE_ROWS = 5
@@ -49,9 +49,8 @@ class Reader:
         """Where the data lives, for people (never a password)."""
         if self.settings.target == "duckdb":
             return f"duckdb {self.settings.duckdb_path}"
-        host = os.environ.get("PGHOST", "127.0.0.1")
-        port = os.environ.get("PGPORT", "5432")
-        return f"postgres {host}:{port}/{os.environ.get('PGDATABASE', 'greenstream')}"
+        address = PostgresAddress.from_env()
+        return f"postgres {address.host}:{address.port}/{address.database}"
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.query(sql, params)[1]
@@ -72,7 +71,7 @@ class Reader:
                 return names, list(pg_cursor.fetchall())
         except (duckdb.Error, psycopg2.Error) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise UserError(
+            raise RunFailed(
                 f"the warehouse refused a query ({type(error).__name__}: {first}); "
                 "rebuild it with greenstream build and try again"
             ) from None
@@ -103,7 +102,7 @@ def open_reader(settings: Settings) -> Iterator[Reader]:
 
 def _connect_duckdb_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
-        raise UserError(
+        raise RunFailed(
             f"no DuckDB warehouse at {path}: load and build first ({BUILD_HINT}), "
             "or point GREENSTREAM_DUCKDB_PATH at your warehouse"
         )
@@ -111,7 +110,7 @@ def _connect_duckdb_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0]
-        raise UserError(
+        raise WarehouseUnavailable(
             f"cannot open the DuckDB file {path}: {first}; "
             "close the other program using it (a DuckDB CLI, a notebook, a running watch) "
             "and try again"
@@ -142,54 +141,77 @@ class TestResult:
     column: str | None  # the column the test checks, shown first in the sample rows
 
 
-def target_dir() -> Path:
-    """dbt's target folder: DBT_TARGET_PATH (relative to the project) or `target/`."""
-    return project_dir() / os.environ.get("DBT_TARGET_PATH", "target")
+@dataclass(frozen=True)
+class LastBuild:
+    """The last recorded build of this warehouse: its pipeline run and its dbt nodes
+    (audit.build_results, written by pipeline.py)."""
+
+    finished_at: Any
+    nodes: list[dict[str, Any]]
+
+    def tests(self) -> list[dict[str, Any]]:
+        return [node for node in self.nodes if node["resource_type"] == "test"]
+
+    def others(self) -> list[dict[str, Any]]:
+        return [node for node in self.nodes if node["resource_type"] != "test"]
+
+
+_NODE_COLUMNS = (
+    "unique_id",
+    "resource_type",
+    "name",
+    "status",
+    "failures",
+    "message",
+    "relation_name",
+    "attached_node",
+    "column_name",
+)
+
+
+def last_build(reader: Reader) -> LastBuild | None:
+    """The newest run of this warehouse that recorded dbt results, if any."""
+    if not reader.has_table("audit", "build_results"):
+        return None
+    runs = reader.rows(
+        "select run_id, build_finished_at from audit.build_results "
+        "order by build_finished_at desc limit 1"
+    )
+    if not runs:
+        return None
+    run_id, finished_at = runs[0]
+    rows = reader.rows(
+        f"select {', '.join(_NODE_COLUMNS)} from audit.build_results where run_id = ? "
+        "order by unique_id",
+        (run_id,),
+    )
+    return LastBuild(finished_at, [dict(zip(_NODE_COLUMNS, row, strict=True)) for row in rows])
 
 
 def failures(settings: Settings) -> int:
     """Print the failing and warning tests of the last build; 1 when any test failed."""
-    folder = target_dir()
-    results_file = folder / "run_results.json"
-    if not results_file.is_file():
-        raise UserError(
-            f"no dbt build yet (no run_results.json in {folder}): run greenstream build "
-            "(or greenstream run) first"
-        )
-    try:
-        results = json.loads(results_file.read_text(encoding="utf-8"))
-        command = str(results["args"].get("which", "?"))
-        nodes: list[dict[str, Any]] = results["results"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise UserError(
-            f"cannot read {results_file} ({error}); run greenstream build again"
-        ) from None
-    if command not in ("build", "test"):
-        raise UserError(
-            f"the last dbt command in {folder} was `{command}`, not a build: "
-            "run greenstream build to test the data again"
-        )
-    built_on = str(results["args"].get("target") or settings.target)
-    if built_on != settings.target:
-        raise UserError(
-            f"the last build in {folder} ran on {built_on}, not {settings.target}: "
-            f"use --target {built_on}, or run greenstream build --target {settings.target}"
-        )
-    manifest = _manifest_nodes(folder / "manifest.json")
-    tests = [node for node in nodes if str(node.get("unique_id", "")).startswith("test.")]
-    others = [node for node in nodes if not str(node.get("unique_id", "")).startswith("test.")]
-    counts = {name: sum(node.get("status") == name for node in tests) for name in _TEST_STATUSES}
-    when = _when(results.get("metadata", {}).get("generated_at"))
+    with open_reader(settings) as reader:
+        build = last_build(reader)
+        if build is None:
+            raise RunFailed(
+                f"no dbt build recorded in {reader.describe()} yet: run greenstream build "
+                "(or greenstream run) first"
+            )
+        return _report_failures(reader, build, settings.target)
+
+
+def _report_failures(reader: Reader, build: LastBuild, target: str) -> int:
+    tests = build.tests()
+    counts = {name: sum(node["status"] == name for node in tests) for name in _TEST_STATUSES}
     print(
-        f"last build: {when} on {built_on}; {len(tests)} tests: {counts['pass']} passed, "
-        f"{counts['warn']} warned, {counts['fail']} failed, {counts['error']} errored, "
-        f"{counts['skipped']} skipped"
+        f"last build: {_when(build.finished_at)} on {target}; {len(tests)} tests: "
+        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed, "
+        f"{counts['error']} errored, {counts['skipped']} skipped"
     )
-    broken = [node for node in others if node.get("status") == "error"]
+    broken = [node for node in build.others() if node["status"] == "error"]
     for node in broken:
-        print(f"ERROR {_node_label(node['unique_id'])}: {_first_line(node.get('message'))}")
-    bad = [_test_result(node, manifest) for node in tests if node.get("status") != "pass"]
-    bad = [result for result in bad if result.status in ("fail", "error", "warn")]
+        print(f"ERROR {_node_label(node['unique_id'])}: {_first_line(node['message'])}")
+    bad = [_test_result(node) for node in tests if node["status"] in _SEVERITY_ORDER]
     bad.sort(key=lambda result: (_SEVERITY_ORDER[result.status], result.name))
     if not bad and not broken:
         if counts["skipped"]:
@@ -200,9 +222,8 @@ def failures(settings: Settings) -> int:
             return 1
         print("all tests passed")
         return 0
-    with open_reader(settings) as reader:
-        for result in bad:
-            _print_result(reader, result)
+    for result in bad:
+        _print_result(reader, result)
     if not any(result.status != "warn" for result in bad) and not broken:
         print(
             "only warnings: the build is good; the rows above are input problems that are "
@@ -217,34 +238,21 @@ _SEVERITY_ORDER = {"error": 0, "fail": 1, "warn": 2}
 _LABELS = {"error": "ERROR", "fail": "FAIL", "warn": "WARN"}
 
 
-def _manifest_nodes(path: Path) -> dict[str, Any]:
-    """Test metadata (model, column) from manifest.json, when it is there."""
-    try:
-        nodes: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["nodes"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    return nodes
-
-
-def _test_result(node: dict[str, Any], manifest: dict[str, Any]) -> TestResult:
-    unique_id = str(node["unique_id"])
-    meta = manifest.get(unique_id, {})
-    name = str(meta.get("name") or unique_id.split(".")[2])
+def _test_result(node: dict[str, Any]) -> TestResult:
     subject = ""
-    attached = meta.get("attached_node")
-    if attached:
-        subject = _node_label(str(attached))
-        if meta.get("column_name"):
-            subject += f", column {meta['column_name']}"
-    failures = node.get("failures")
+    if node["attached_node"]:
+        subject = _node_label(str(node["attached_node"]))
+        if node["column_name"]:
+            subject += f", column {node['column_name']}"
+    failures = node["failures"]
     return TestResult(
-        name=name,
-        status=str(node.get("status")),
-        failures=int(failures) if isinstance(failures, int) else None,
-        message=_first_line(node.get("message")),
-        relation=_relation(node.get("relation_name")),
+        name=str(node["name"]),
+        status=str(node["status"]),
+        failures=None if failures is None else int(failures),
+        message=_first_line(node["message"]),
+        relation=_relation(node["relation_name"]),
         subject=subject,
-        column=str(meta["column_name"]) if meta.get("column_name") else None,
+        column=str(node["column_name"]) if node["column_name"] else None,
     )
 
 
@@ -300,7 +308,7 @@ def status(settings: Settings) -> int:
             not reader.has_table("raw", "load_ledger")
             or not reader.rows("select count(*) from raw.load_ledger")[0][0]
         ):
-            raise UserError(
+            raise RunFailed(
                 f"nothing loaded yet in {reader.describe()}: load files first ({BUILD_HINT})"
             )
         print(f"warehouse: {reader.describe()}")
@@ -308,7 +316,7 @@ def status(settings: Settings) -> int:
         _print_files(reader)
         _print_tiers(reader)
         _print_dead_letters(reader, settings.dead_letter_dir)
-    _print_last_build()
+        _print_last_build(reader)
     return 0
 
 
@@ -425,23 +433,18 @@ def _sidecar_reason(path: Path) -> str:
         return "no reason recorded"
 
 
-def _print_last_build() -> None:
-    results_file = target_dir() / "run_results.json"
-    try:
-        results = json.loads(results_file.read_text(encoding="utf-8"))
-        if results["args"].get("which") not in ("build", "test"):
-            return
-        nodes = results["results"]
-    except (OSError, ValueError, KeyError, TypeError):
+def _print_last_build(reader: Reader) -> None:
+    build = last_build(reader)
+    if build is None:
         print("last build: none yet: run greenstream build")
         return
-    statuses = [str(node.get("status")) for node in nodes]
+    statuses = [str(node["status"]) for node in build.nodes]
     bad = sum(status in ("fail", "error") for status in statuses)
     warned = statuses.count("warn")
     verdict = "see greenstream failures" if bad or warned else "all tests passed"
     print(
-        f"last build: {_when(results.get('metadata', {}).get('generated_at'))}, "
-        f"{bad} failed or errored, {warned} warnings: {verdict}"
+        f"last build: {_when(build.finished_at)}, {bad} failed or errored, "
+        f"{warned} warnings: {verdict}"
     )
 
 

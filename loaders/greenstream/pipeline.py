@@ -9,44 +9,38 @@ BUILD_ATTEMPTS times in all. When the failed attempt ran nodes, the retry is `db
 running any node (the warehouse was unreachable from the start) the build is run again.
 Anything else (a failing data test of severity error, a SQL error) is not retried.
 
-Every build, run and watch cycle leaves one row in `audit.pipeline_runs`; a build that
-still fails, a file sent to the dead letter by the watcher and a warehouse outage leave a
-row in `audit.alerts`. Rows wait in an `AuditLog` until the warehouse takes them.
-
-Test hook: with GREENSTREAM_TEST_FAIL_BUILDS=N in the environment, the first N dbt
-invocations of the process fail their first seed, snapshot or model with an injected
-"server closed the connection unexpectedly" database error, so that the retry path can be
-tested end to end. Never set it outside tests.
+Every build, run and watch cycle leaves one row in `audit.pipeline_runs`, and a build its
+dbt results, one row per node (the last attempt's result of each node), in
+`audit.build_results` of the warehouse it built: `greenstream failures` and `status` read
+them there, never from dbt's `target/run_results.json`, which every warehouse of a
+checkout shares. A build that still fails, a file sent to the dead letter by the watcher
+and a warehouse outage leave a row in `audit.alerts`. Rows wait in an `AuditLog` until the
+warehouse takes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-import os
 import random
 import re
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import psycopg2
 
-from greenstream.errors import UserError
+from greenstream.errors import WarehouseUnavailable
 from greenstream.settings import Settings
 from greenstream.transform import run_dbt
 from greenstream.warehouse import Warehouse
 
 BUILD_ATTEMPTS = 4  # the build and up to 3 retries
 BUILD_BACKOFF_SECONDS = 2.0  # before retry n: 2 * 2**(n-1) s, plus up to 50 % jitter
-TEST_FAIL_BUILDS = "GREENSTREAM_TEST_FAIL_BUILDS"
 BUILD_COMMAND = ("build", "--exclude-resource-type", "unit_test")
 
 # What a transient warehouse problem says, on PostgreSQL (libpq, server) and DuckDB.
@@ -60,18 +54,38 @@ TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 _FAILED = ("error", "fail", "runtime error")
-_invocations = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One node's dbt result in a build: one row of audit.build_results."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str  # success | error | skipped | pass | warn | fail | ...
+    failures: int | None  # failing rows of a test
+    rows_affected: int | None
+    message: str | None
+    relation_name: str | None  # where a test stored its failing rows
+    attached_node: str | None  # the model a test is attached to
+    column_name: str | None  # the column a test checks
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    execution_seconds: float
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """How a build ended: success, dbt invocations used, the error in one line."""
+    """How a build ended: success, dbt invocations used, the error in one line, and the
+    last result of every node that ran."""
 
     success: bool
     attempts: int
     error: str | None
     finished_at: dt.datetime
     transient: bool = False  # it failed on a transient error: worth trying again later
+    nodes: tuple[NodeResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class RunRecord:
     error: str | None
     latencies: dict[str, float] = field(default_factory=dict)  # file -> seconds
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    nodes: tuple[NodeResult, ...] = ()  # audit.build_results of this run
 
 
 @dataclass(frozen=True)
@@ -141,7 +156,7 @@ class AuditLog:
             return True
         try:
             warehouse = Warehouse(settings)
-        except UserError as error:
+        except WarehouseUnavailable as error:
             _warn_unrecorded(error)
             return False
         try:
@@ -182,6 +197,36 @@ def _insert_run(warehouse: Warehouse, row: RunRecord) -> None:
             json.dumps(row.latencies) if row.latencies else None,
         ],
     )
+    if not row.nodes:
+        return
+    values = [
+        [
+            row.run_id,
+            row.finished_at,
+            node.unique_id,
+            node.resource_type,
+            node.name,
+            node.status,
+            node.failures,
+            node.rows_affected,
+            node.message,
+            node.relation_name,
+            node.attached_node,
+            node.column_name,
+            node.started_at,
+            node.completed_at,
+            node.execution_seconds,
+        ]
+        for node in row.nodes
+    ]
+    placeholders = ", ".join(["(" + ", ".join(["?"] * len(values[0])) + ")"] * len(values))
+    warehouse.execute(  # one statement: the warehouse is held as briefly as possible
+        "insert into audit.build_results (run_id, build_finished_at, unique_id, "
+        "resource_type, name, status, failures, rows_affected, message, relation_name, "
+        "attached_node, column_name, started_at, completed_at, execution_seconds) "
+        f"values {placeholders}",
+        [value for node_values in values for value in node_values],
+    )
 
 
 def _insert_alert(warehouse: Warehouse, row: Alert) -> None:
@@ -212,20 +257,24 @@ def build(
         command += ["--select", *select]
     attempts = 0
     resume = False  # an attempt wrote run_results.json: retry from it
+    nodes: dict[str, NodeResult] = {}  # the last result of each node
     while True:
         attempts += 1
-        with _injected_failure():
-            verdict = judge(run_dbt(["retry"] if resume else command, settings, dbt_vars))
+        result = run_dbt(["retry"] if resume else command, settings, dbt_vars)
+        verdict = judge(result)
+        nodes.update((node.unique_id, node) for node in node_results(result))
         if settings.target == "duckdb":
             _release_duckdb()
         if verdict.success:
-            return BuildResult(True, attempts, None, now())
+            return BuildResult(True, attempts, None, now(), nodes=tuple(nodes.values()))
         resume = resume or verdict.ran_nodes
         error = verdict.error or "dbt build failed"
         if attempts > 1:
             error = f"{error} (after {attempts} attempts)"
         if not verdict.transient or attempts >= BUILD_ATTEMPTS or stopping():
-            return BuildResult(False, attempts, error, now(), verdict.transient)
+            return BuildResult(
+                False, attempts, error, now(), verdict.transient, tuple(nodes.values())
+            )
         delay = BUILD_BACKOFF_SECONDS * 2 ** (attempts - 1) * (1 + 0.5 * jitter())
         print(
             f"greenstream: transient build failure: {verdict.error}; "
@@ -236,7 +285,8 @@ def build(
         )
         sleep(delay)
         if stopping():  # asked to stop while waiting: leave the retry to the next start
-            return BuildResult(False, attempts, f"{error}; stopped before retrying", now(), True)
+            error = f"{error}; stopped before retrying"
+            return BuildResult(False, attempts, error, now(), True, tuple(nodes.values()))
 
 
 def judge(result: Any) -> Verdict:
@@ -254,6 +304,41 @@ def judge(result: Any) -> Verdict:
     more = f" (+{len(failed) - 3} more)" if len(failed) > 3 else ""
     error = f"{len(failed)} failed: {'; '.join(described)}{more}" if failed else None
     return Verdict(False, transient, True, error)
+
+
+def node_results(result: Any) -> list[NodeResult]:
+    """The nodes a dbtRunnerResult ran, with their results (none when dbt stopped first)."""
+    if result.exception is not None or result.result is None:
+        return []
+    found = []
+    for ran in result.result.results:
+        node = ran.node
+        timing = [moment for step in ran.timing for moment in (step.started_at, step.completed_at)]
+        rows = (ran.adapter_response or {}).get("rows_affected")
+        found.append(
+            NodeResult(
+                unique_id=str(node.unique_id),
+                resource_type=str(node.resource_type),
+                name=str(node.name),
+                status=str(ran.status),
+                failures=ran.failures,
+                rows_affected=int(rows) if isinstance(rows, int) else None,
+                message=ran.message,
+                # only tests have the last two, not every node a relation
+                relation_name=getattr(node, "relation_name", None),
+                attached_node=getattr(node, "attached_node", None),
+                column_name=getattr(node, "column_name", None),
+                started_at=_utc(min(timing)) if timing else None,
+                completed_at=_utc(max(timing)) if timing else None,
+                execution_seconds=float(ran.execution_time),
+            )
+        )
+    return found
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """dbt's timings are naive UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _message(message: str | None) -> str:
@@ -294,6 +379,7 @@ def record_build(
         attempts=result.attempts,
         error=result.error,
         latencies=latencies,
+        nodes=result.nodes,
     )
     audit.add(record)
     if not result.success:
@@ -313,37 +399,6 @@ def _release_duckdb() -> None:
         return
     manager.close_all_connections()
     environment.close()
-
-
-@contextmanager
-def _injected_failure() -> Iterator[None]:
-    """The GREENSTREAM_TEST_FAIL_BUILDS test hook (see the module docstring)."""
-    failing = int(os.environ.get(TEST_FAIL_BUILDS) or 0)
-    if next(_invocations) > failing:
-        yield
-        return
-    from dbt.task.run import ModelRunner  # seeds and snapshots run through it too
-    from dbt_common.exceptions import DbtDatabaseError
-
-    original: Callable[..., Any] = ModelRunner.execute
-    fired = threading.Event()
-    lock = threading.Lock()
-
-    def execute(runner: Any, model: Any, manifest: Any) -> Any:
-        with lock:
-            first = not fired.is_set()
-            fired.set()
-        if first:
-            raise DbtDatabaseError(
-                f"server closed the connection unexpectedly (injected by {TEST_FAIL_BUILDS})"
-            )
-        return original(runner, model, manifest)
-
-    ModelRunner.execute = execute  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        ModelRunner.execute = original  # type: ignore[method-assign]
 
 
 def now() -> dt.datetime:

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from greenstream.errors import UserError
+from greenstream.errors import RunFailed, UserError
 from greenstream.ops import BUILD_HINT, Reader, open_reader
 from greenstream.settings import Settings
 
@@ -123,7 +123,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as error:
-        raise UserError(
+        raise RunFailed(
             f"cannot write the report to {out} ({error.strerror}); give another --out"
         ) from None
     print(f"report written to {out.resolve()}")
@@ -142,7 +142,7 @@ def collect(reader: Reader) -> ReportData:
         not reader.has_table("gold", "meter_day_quality")
         or not reader.rows("select count(*) from gold.meter_day_quality")[0][0]
     ):
-        raise UserError(f"no gold data in {where} yet: load and build first ({BUILD_HINT})")
+        raise RunFailed(f"no gold data in {where} yet: load and build first ({BUILD_HINT})")
     tiers: dict[dt.date, dict[str, int]] = {}
     for day, tier, count in reader.rows(
         "select local_date, tier, count(*) from gold.meter_day_quality group by local_date, tier"

@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from greenstream.errors import UserError
+from greenstream.errors import RunFailed, UserError
 from greenstream.settings import Settings, project_dir
 from greenstream.warehouse import Warehouse
 
@@ -201,7 +201,7 @@ def restore(warehouse: Warehouse, lake: Path, start: dt.datetime, run_id: str) -
         return []
     for _, archive_file, _ in files:
         if not (lake / archive_file).is_file():
-            raise UserError(
+            raise RunFailed(
                 f"{month}: archive file {lake / archive_file} is missing; "
                 "put the archive back (GREENSTREAM_LAKE_DIR) and run restore again"
             )

@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from greenstream.errors import UserError
+
 TARGETS = ("duckdb", "postgres")
+PII_KEY_ENV = "GREENSTREAM_PII_KEY"
 
 
 def project_dir() -> Path:
@@ -18,6 +21,23 @@ def project_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class PostgresAddress:
+    """Which PostgreSQL server and database: PGHOST, PGPORT, PGDATABASE (and defaults)."""
+
+    host: str
+    port: str
+    database: str
+
+    @classmethod
+    def from_env(cls) -> PostgresAddress:
+        return cls(
+            host=os.environ.get("PGHOST", "127.0.0.1"),
+            port=os.environ.get("PGPORT", "5432"),
+            database=os.environ.get("PGDATABASE", "greenstream"),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where things live, from `GREENSTREAM_*` variables with their documented defaults."""
 
@@ -25,12 +45,22 @@ class Settings:
     duckdb_path: Path
     lake_dir: Path
     dead_letter_dir: Path
+    pii_key: str | None = None  # GREENSTREAM_PII_KEY; None: the warehouse's generated key
 
     @classmethod
     def from_env(cls, target: str | None = None) -> Settings:
         chosen = target or os.environ.get("GREENSTREAM_TARGET", "duckdb")
         if chosen not in TARGETS:
-            raise ValueError(f"unknown target {chosen!r}: use one of {', '.join(TARGETS)}")
+            raise UserError(
+                f"unknown target {chosen!r}: use one of {', '.join(TARGETS)} "
+                "(check GREENSTREAM_TARGET)"
+            )
+        pii_key = os.environ.get(PII_KEY_ENV)
+        if pii_key is not None and not pii_key.strip():
+            raise UserError(
+                f"{PII_KEY_ENV} is set but blank; set it to a long random secret, or unset it "
+                "to use the key generated for the warehouse"
+            )
         return cls(
             target=chosen,
             duckdb_path=Path(
@@ -38,4 +68,5 @@ class Settings:
             ),
             lake_dir=Path(os.environ.get("GREENSTREAM_LAKE_DIR", "lake")),
             dead_letter_dir=Path(os.environ.get("GREENSTREAM_DEAD_LETTER_DIR", "dead_letter")),
+            pii_key=pii_key,
         )

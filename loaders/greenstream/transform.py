@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import math
 import os
-import zoneinfo
 from typing import Any
 
 import yaml
@@ -11,6 +11,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from greenstream.errors import UserError
 from greenstream.settings import Settings, project_dir
+from greenstream.warehouse import time_zone_names
 
 
 def project_vars() -> dict[str, Any]:
@@ -20,8 +21,9 @@ def project_vars() -> dict[str, Any]:
     return declared
 
 
-def parse_vars(text: str | None) -> dict[str, Any]:
-    """Parse `--vars` YAML and check every name and type against dbt_project.yml."""
+def parse_vars(text: str | None, settings: Settings) -> dict[str, Any]:
+    """Parse `--vars` YAML and check every name and type against dbt_project.yml, and the
+    values against what the target engine accepts (before anything runs)."""
     if not text:
         return {}
     try:
@@ -41,12 +43,17 @@ def parse_vars(text: str | None) -> dict[str, Any]:
             )
         default = declared[name]
         if isinstance(default, int | float) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise UserError(f"var {name} must be a non-negative number, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise UserError(f"var {name} must be a finite, non-negative number, got {value!r}")
         elif not isinstance(value, str) or not value:
             raise UserError(f"var {name} must be a non-empty string, got {value!r}")
     _check_interval(given.get("reading_interval_minutes"))
-    _check_timezone(given.get("local_timezone"))
+    _check_timezone(given.get("local_timezone"), settings)
     return given
 
 
@@ -58,15 +65,14 @@ def _check_interval(minutes: Any) -> None:
         )
 
 
-def _check_timezone(zone: Any) -> None:
-    if zone is None:
-        return
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+def _check_timezone(zone: Any, settings: Settings) -> None:
+    """The zone must be one the engine lists, as written (`right/UTC` is known to Python's
+    zoneinfo but not to DuckDB's ICU)."""
+    if zone is not None and zone not in time_zone_names(settings):
         raise UserError(
-            f"var local_timezone must be an IANA time zone like Europe/London, got {zone!r}"
-        ) from None
+            f"var local_timezone must be an IANA time zone like Europe/London, got {zone!r}, "
+            f"which {settings.target} does not list"
+        )
 
 
 def run_dbt(

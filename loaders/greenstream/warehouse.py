@@ -12,8 +12,8 @@ import duckdb
 import psycopg2
 import psycopg2.errors
 
-from greenstream.errors import UserError
-from greenstream.settings import Settings
+from greenstream.errors import WarehouseUnavailable
+from greenstream.settings import PostgresAddress, Settings
 
 # The loader owns `raw`: every field as the text that was read, plus lineage.
 RAW_DDL = (
@@ -68,6 +68,11 @@ RAW_DDL = (
         finished_at timestamptz not null,
         duration_seconds double precision not null
     )""",
+    # One row: a fingerprint of the PII key the registry was loaded with (pii.py).
+    """create table if not exists raw.pii_key_fingerprint (
+        fingerprint text not null,
+        created_at timestamptz not null
+    )""",
 )
 
 # Python-owned audit tables (dbt also stores failing test rows in `audit`): one row per
@@ -87,6 +92,24 @@ AUDIT_DDL = (
         error text,
         latency_seconds double precision,
         file_latencies text
+    )""",
+    # One row per dbt node of a build (pipeline.py): what status and failures read.
+    """create table if not exists audit.build_results (
+        run_id text not null,
+        build_finished_at timestamptz not null,
+        unique_id text not null,
+        resource_type text not null,
+        name text not null,
+        status text not null,
+        failures bigint,
+        rows_affected bigint,
+        message text,
+        relation_name text,
+        attached_node text,
+        column_name text,
+        started_at timestamptz,
+        completed_at timestamptz,
+        execution_seconds double precision not null
     )""",
     """create table if not exists audit.alerts (
         alert_id text not null,
@@ -207,6 +230,22 @@ def _created_tables(statements: Sequence[str]) -> list[str]:
     ]
 
 
+def time_zone_names(settings: Settings) -> set[str]:
+    """The time zone names the target engine knows: DuckDB's ICU (asked in memory, so the
+    warehouse file is not touched), or the PostgreSQL server's `pg_timezone_names`."""
+    query = "select name from pg_timezone_names"
+    if settings.target == "duckdb":
+        with duckdb.connect() as connection:
+            return {str(name) for (name,) in connection.execute(f"{query}()").fetchall()}
+    connection = _connect_postgres()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            return {str(name) for (name,) in cursor.fetchall()}
+    finally:
+        connection.close()
+
+
 def is_transient(error: BaseException) -> bool:
     """Errors worth retrying: lock or I/O conflicts, lost connections, serialization failures."""
     if isinstance(error, duckdb.TransactionException | duckdb.IOException):
@@ -229,7 +268,7 @@ def _connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
     try:
         connection = duckdb.connect(str(path))
     except duckdb.IOException as error:
-        raise UserError(
+        raise WarehouseUnavailable(
             f"cannot open the DuckDB file {path}: {_first_line(error)}; "
             "close the other program using it (a DuckDB CLI, a notebook) and try again"
         ) from error
@@ -238,20 +277,20 @@ def _connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 
 def _connect_postgres() -> Any:
-    host = os.environ.get("PGHOST", "127.0.0.1")
-    port = os.environ.get("PGPORT", "5432")
+    address = PostgresAddress.from_env()
+    host, port = address.host, address.port
     try:
         connection = psycopg2.connect(
             host=host,
             port=port,
             user=os.environ.get("PGUSER", "postgres"),
             password=os.environ.get("PGPASSWORD", ""),
-            dbname=os.environ.get("PGDATABASE", "greenstream"),
+            dbname=address.database,
             connect_timeout=10,
             options="-c TimeZone=UTC",
         )
     except psycopg2.OperationalError as error:
-        raise UserError(
+        raise WarehouseUnavailable(
             f"cannot reach PostgreSQL at {host}:{port} ({_first_line(error)}); "
             "start the server or set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE"
         ) from error

@@ -47,8 +47,15 @@ from types import FrameType
 from typing import Any
 
 from greenstream import pipeline
-from greenstream.errors import UserError
-from greenstream.load import CSV_SUFFIXES, FileOutcome, Loader, LoadOptions, parse_mapping
+from greenstream.errors import UserError, WarehouseUnavailable
+from greenstream.load import (
+    CSV_SUFFIXES,
+    FileOutcome,
+    Loader,
+    LoadOptions,
+    RetryPolicy,
+    parse_mapping,
+)
 from greenstream.settings import Settings
 from greenstream.transform import parse_vars
 from greenstream.warehouse import Warehouse, is_transient
@@ -57,26 +64,6 @@ PROCESSED = "processed"
 OUTAGE_RETRIES = 3  # failed retries of a cycle before an alert
 MAX_BACKOFF_SECONDS = 60.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class WarehouseDown(BaseException):
-    """The warehouse failed a load even after the loader's retries.
-
-    A BaseException so that it passes the loader's `except Exception`, which would send
-    the file to the dead letter: in the watcher the file stays and is tried again later.
-    """
-
-
-class _WatchLoader(Loader):
-    """The loader, except that a transient warehouse failure leaves the file in place."""
-
-    def _retrying(self, work: Callable[[], None], attempts: list[int]) -> None:
-        try:
-            super()._retrying(work, attempts)
-        except Exception as error:
-            if is_transient(error):
-                raise WarehouseDown(pipeline.first_line(error)) from error
-            raise
 
 
 @dataclass
@@ -93,7 +80,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     if not args.poll > 0:
         raise UserError(f"--poll must be a positive number of seconds, got {args.poll}")
     options = LoadOptions(mapping=parse_mapping(args.map, args.unit), unit=args.unit, move=True)
-    watcher = Watcher(landing, settings, options, parse_vars(args.vars), args.poll)
+    watcher = Watcher(landing, settings, options, parse_vars(args.vars, settings), args.poll)
     with _signals(watcher.request_stop):
         watcher.run()
     return 0
@@ -157,7 +144,7 @@ class Watcher:
                 due = time.monotonic() >= self.retry_at
                 if due and (ready or not self.backlog_checked or self._build_due(False)):
                     self.cycle(ready)
-            except (Exception, WarehouseDown) as error:  # never let the loop die
+            except Exception as error:  # never let the loop die
                 self._failed(error)
             self.stop.wait(self.poll)
         waiting = sorted(path.name for path in self._candidates())
@@ -209,7 +196,7 @@ class Watcher:
         if ready:
             _say(f"watch: {len(ready)} complete file(s): {', '.join(p.name for p in ready)}")
         loaded_now = False
-        warehouse = Warehouse(self.settings)  # UserError when unreachable
+        warehouse = Warehouse(self.settings)  # WarehouseUnavailable when unreachable
         try:
             warehouse.ensure_raw_schema()
             if not self.backlog_checked:
@@ -217,7 +204,9 @@ class Watcher:
                 self.backlog_checked = True
             self.audit.write(warehouse)  # alerts raised while the warehouse was away
             self._recovered()
-            loader = _WatchLoader(warehouse, self.settings, self.options, progress=_say)
+            # a file the warehouse cannot take for now stays in the landing folder
+            retry = RetryPolicy(dead_letter_on_outage=False)
+            loader = Loader(warehouse, self.settings, self.options, retry=retry, progress=_say)
             try:
                 for path in ready:
                     if self.stop.is_set():
@@ -300,7 +289,8 @@ class Watcher:
         # A transient failure is tried again (with backoff); a real one waits for new files.
         self.needs_build = result.transient
         if result.transient:
-            self._failed(WarehouseDown(result.error), alert=False)  # the build alerted
+            outage = WarehouseUnavailable(result.error or "the build failed")
+            self._failed(outage, alert=False)  # the build alerted
 
     def _record_without_build(self, started_at: dt.datetime) -> None:
         """A cycle that only moved files on (dead letter, duplicates) or stopped early."""
@@ -324,12 +314,12 @@ class Watcher:
 
     # -- outages -----------------------------------------------------------------------
 
-    def _failed(self, error: BaseException, *, alert: bool = True) -> None:
+    def _failed(self, error: Exception, *, alert: bool = True) -> None:
         self.failures += 1
         self.failing_since = self.failing_since or pipeline.now()
         delay = min(self.poll * 2 ** (self.failures - 1), max(MAX_BACKOFF_SECONDS, self.poll))
         self.retry_at = time.monotonic() + delay
-        outage = isinstance(error, UserError | WarehouseDown) or is_transient(error)
+        outage = isinstance(error, WarehouseUnavailable) or is_transient(error)
         what = "warehouse unavailable" if outage else f"cycle failed ({type(error).__name__})"
         _say(
             f"watch: {what}: {pipeline.first_line(error)}; files stay in {self.landing}; "
