@@ -37,7 +37,7 @@ from typing import Any
 
 import pytest
 from test_engine_parity import CONTRACT_TABLES, same
-from test_incremental import assert_same_tables, contract_tables
+from test_incremental import assert_same_tables, contract_tables, on_both_engines
 
 from conftest import Warehouse, make_warehouse
 
@@ -235,18 +235,7 @@ def build_engine(
 def scenarios(
     tmp_path_factory: pytest.TempPathFactory, postgres_server: dict[str, str] | None
 ) -> dict[str, Scenario]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {
-            target: pool.submit(
-                build_engine,
-                target,
-                tmp_path_factory.mktemp(f"scope_{target}"),
-                postgres_server,
-                pool,
-            )
-            for target in ("duckdb", "postgres")
-        }
-        return {target: future.result() for target, future in futures.items()}
+    return on_both_engines(tmp_path_factory, postgres_server, build_engine, "scope")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import math
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from test_engine_parity import CONTRACT_TABLES, columns, same, snapshot
@@ -44,6 +45,7 @@ from test_engine_parity import CONTRACT_TABLES, columns, same, snapshot
 from conftest import GREENSTREAM, Warehouse, make_warehouse
 
 VARS = "{reading_interval_minutes: 60}"
+T = TypeVar("T")
 HEADER = "meter_id,timestamp,energy_value,energy_unit"
 D1, D2, D3 = "2024-01-01", "2024-01-02", "2024-01-03"
 # Columns naming the build or the landing differ by construction.
@@ -201,23 +203,33 @@ def build_engine(
     return result
 
 
-@pytest.fixture(scope="module")
-def scenarios(
-    tmp_path_factory: pytest.TempPathFactory, postgres_server: dict[str, str] | None
-) -> dict[str, Scenario]:
-    """Both engines' scenarios, built once for the module, all warehouses in parallel."""
+def on_both_engines(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: dict[str, str] | None,
+    build_engine: Callable[[str, Path, dict[str, str] | None, ThreadPoolExecutor], T],
+    prefix: str,
+) -> dict[str, T]:
+    """`build_engine` for DuckDB and PostgreSQL, all their warehouses in parallel."""
     with ThreadPoolExecutor(max_workers=6) as pool:
         futures = {
             target: pool.submit(
                 build_engine,
                 target,
-                tmp_path_factory.mktemp(f"incremental_{target}"),
+                tmp_path_factory.mktemp(f"{prefix}_{target}"),
                 postgres_server,
                 pool,
             )
             for target in ("duckdb", "postgres")
         }
         return {target: future.result() for target, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def scenarios(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: dict[str, str] | None
+) -> dict[str, Scenario]:
+    """Both engines' scenarios, built once for the module, all warehouses in parallel."""
+    return on_both_engines(tmp_path_factory, postgres_server, build_engine, "incremental")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

@@ -247,7 +247,7 @@ def test_bad_arguments_are_one_line_errors(
 
 def test_silver_and_gold_keep_their_history(warehouse: Warehouse) -> None:
     """Build, archive two months, build again (incrementally): every silver and gold
-    table keeps its rows."""
+    table keeps its rows (but the build scope, which holds what each build recomputes)."""
     day = HEADER + b"".join(
         f"m{meter},2024-01-0{date} {hour:02}:{minute:02},{meter + minute / 60:.3f},kW\n".encode()
         for date in (1, 2)
@@ -265,6 +265,7 @@ def test_silver_and_gold_keep_their_history(warehouse: Warehouse) -> None:
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in ('silver', 'gold') order by 1, 2"
         )
+        if name != "int_build_scope"
     ]
     counts = {table: warehouse.scalar(f"select count(*) from {table}") for table in tables}
     assert counts["silver.meter_readings"] == 2 * 2 * 96 + 1

@@ -75,8 +75,9 @@ RAW_DDL = (
     )""",
 )
 
-# Python-owned audit tables (dbt also stores failing test rows in `audit`): one row per
-# build, run or watch cycle, and alerts for data ops. Created together with raw.
+# Audit tables (dbt also stores failing test rows in `audit`): one row per build, run or
+# watch cycle, dbt's node results, the log of complete builds and alerts for data ops.
+# Created together with raw, so that the transformer role needs no create privilege.
 AUDIT_DDL = (
     "create schema if not exists audit",
     """create table if not exists audit.pipeline_runs (
@@ -110,6 +111,12 @@ AUDIT_DDL = (
         started_at timestamptz,
         completed_at timestamptz,
         execution_seconds double precision not null
+    )""",
+    # One row per complete dbt build, written by the project's on-run-end hook: what the
+    # next build's scope counts as new (doc build_scope_design).
+    """create table if not exists audit.build_log (
+        built_at timestamptz not null,
+        loaded_through timestamptz not null
     )""",
     """create table if not exists audit.alerts (
         alert_id text not null,

@@ -1,15 +1,7 @@
-{#- The build log (doc `build_scope_design`): one row per complete build, written by the
-    project's on-run-end hook. `int_build_scope` reads the latest row to know what is new
-    since the last complete build. -#}
-
-{#- on-run-start: the log table, created once. -#}
-{% macro create_build_log() -%}
-    create schema if not exists audit;
-    create table if not exists audit.build_log (
-        built_at timestamp with time zone not null,
-        loaded_through timestamp with time zone not null
-    )
-{%- endmacro %}
+{#- The build log `audit.build_log` (doc `build_scope_design`; created with the raw
+    tables by the loader): one row per complete build, written by the project's
+    on-run-end hook. `int_build_scope` reads the latest row to know what is new since the
+    last complete build. -#}
 
 {#- on-run-end: a build is complete when every incremental model of the project ran in
     it and succeeded. Only then is a row written: the instant the build started and the
@@ -31,8 +23,12 @@
             {{ return('') }}
         {%- endif -%}
     {%- endfor -%}
-    {#- a hook cannot `ref`: the bronze readings' relation from the graph -#}
-    {%- set bronze = graph.nodes['model.' ~ project_name ~ '.stg_raw__meter_readings'] -%}
+    {#- a hook cannot `ref`: the bronze readings' relation from the graph (a project
+        without it has no build scope to record) -#}
+    {%- set bronze = graph.nodes.get('model.' ~ project_name ~ '.stg_raw__meter_readings') -%}
+    {%- if bronze is none -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set raw_readings = api.Relation.create(
         database=bronze.database, schema=bronze.schema, identifier=bronze.alias
     ) -%}
