@@ -38,7 +38,6 @@ stored_slots as (
 new_readings as (
 
     select
-        _batch_id,
         meter_id,
         {{ timestamptz_of_epoch_us(slot_epoch_us('reading_at')) }} as slot_start
     from raw_readings
