@@ -23,15 +23,11 @@
             {{ return('') }}
         {%- endif -%}
     {%- endfor -%}
-    {#- a hook cannot `ref`: the bronze readings' relation from the graph (a project
-        without it has no build scope to record) -#}
-    {%- set bronze = graph.nodes.get('model.' ~ project_name ~ '.stg_raw__meter_readings') -%}
-    {%- if bronze is none -%}
+    {#- a project without bronze readings has no build scope to record -#}
+    {%- set raw_readings = greenstream.model_relation('stg_raw__meter_readings') -%}
+    {%- if raw_readings is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set raw_readings = api.Relation.create(
-        database=bronze.database, schema=bronze.schema, identifier=bronze.alias
-    ) -%}
     insert into audit.build_log (built_at, loaded_through)
     select
         {{ greenstream.built_at() }},
@@ -90,9 +86,8 @@
     starts stored there (not a `ref`: it is the previous build's output, read before this
     build rewrites it). Before the first build, no rows. Unit tests override it. -#}
 {% macro stored_meter_slots() -%}
-    {%- set stored = adapter.get_relation(
-        database=target.database, schema='silver', identifier='meter_slots'
-    ) if execute else none -%}
+    {%- set meter_slots = greenstream.model_relation('meter_slots') if execute else none -%}
+    {%- set stored = load_relation(meter_slots) if meter_slots is not none else none -%}
     {%- if stored is not none -%}
         {{ return(stored) }}
     {%- endif -%}
@@ -119,4 +114,15 @@
     {%- endset -%}
     {%- set earliest = run_query(query).columns[0].values()[0] -%}
     {{ return(greenstream.timestamptz_literal(earliest) if earliest else greenstream.the_end()) }}
+{%- endmacro %}
+
+{#- The relation a model of this project builds, from the graph (for code that may not
+    `ref` it: a hook, or a model reading another's previous output); none when the
+    project has no such model. -#}
+{% macro model_relation(name) -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ name) -%}
+    {%- if node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}

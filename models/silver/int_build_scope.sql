@@ -1,5 +1,8 @@
 {#- What this build recomputes (doc `build_scope_design`): every widening rule in one
     place. Rebuilt whole every build from what is new since the last complete build. -#}
+{#- the last complete build, read once: what it parsed and when it started -#}
+{%- set new_after = loaded_through() -%}
+{%- set versions_after = last_build_started_at() -%}
 
 with
 
@@ -41,7 +44,7 @@ new_readings as (
         meter_id,
         {{ timestamptz_of_epoch_us(slot_epoch_us('reading_at')) }} as slot_start
     from raw_readings
-    where _loaded_at > {{ loaded_through() }}
+    where _loaded_at > {{ new_after }}
 
 ),
 
@@ -125,7 +128,7 @@ registry_changes as (
         meter_id,
         min(coalesce(valid_from_date, cast('0001-01-01' as date))) as rebuild_days_from
     from registry_versions
-    where version_built_at > {{ last_build_started_at() }}
+    where version_built_at > {{ versions_after }}
     group by meter_id
 
 ),
@@ -234,7 +237,7 @@ old_readings_of_changed_meters as (
     where
         raw_readings.reading_at >= {{ earliest_new_reading_at() }}
         - interval '{{ slot_length_us() }} microseconds'
-        and raw_readings._loaded_at <= {{ loaded_through() }}
+        and raw_readings._loaded_at <= {{ new_after }}
 
 ),
 
@@ -248,19 +251,19 @@ batch_scope as (
             raw_readings._batch_id,
             raw_readings._loaded_at
         from raw_readings
-        where raw_readings._loaded_at > {{ loaded_through() }}
+        where raw_readings._loaded_at > {{ new_after }}
         union all
         select
             _batch_id,
             _loaded_at
         from rejected_rows
-        where _loaded_at > {{ loaded_through() }}
+        where _loaded_at > {{ new_after }}
         union all
         select
             batch_id as _batch_id,
             cast(null as timestamp with time zone) as _loaded_at
         from load_ledger
-        where finished_at > {{ last_build_started_at() }}
+        where finished_at > {{ versions_after }}
         union all
         select
             old_readings_of_changed_meters._batch_id,
