@@ -161,6 +161,22 @@ def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
     assert result.returncode == 1
 
 
+def test_one_not_null_test_per_model_names_the_null_columns(built: Warehouse) -> None:
+    """A model's required columns are checked by one query; its failing rows say which."""
+    built.query(
+        "update gold.meter_day_quality set tier = null, q_score = null "
+        "where meter_id = 'm1' and local_date = cast('2024-01-01' as date)"
+    )
+    test = (
+        "not_null_columns_meter_day_quality_meter_id__local_date__expected_slots__"
+        "fault_types__q_score__tier"
+    )
+    assert built.cli("build", "--select", test, check=False).returncode == 1
+    lines = built.cli("failures", check=False).stdout.splitlines()
+    assert lines[1] == f"FAIL {test} (model meter_day_quality): 1 row"
+    assert lines[3].startswith("    - null_columns=q_score, tier, meter_id=m1, ")
+
+
 def test_two_warehouses_of_one_checkout_each_report_their_own_build(
     warehouse: Warehouse, tmp_path: Path, postgres_server: dict[str, str] | None
 ) -> None:
