@@ -11,7 +11,7 @@ DEMO_DIR := demo_data
 DEMO_METERS ?= 200
 DEMO_DAYS ?= 3
 
-.PHONY: install demo test lint format docs clean bench
+.PHONY: install demo test test-fast lint format docs clean bench
 
 install: $(STAMP)
 
@@ -27,8 +27,16 @@ demo: install
 	$(BIN)/greenstream run --registry $(DEMO_DIR)/registry.csv $(DEMO_DIR)/readings
 	$(BIN)/greenstream report --out report.html
 
+# Test files run in parallel, each whole on one worker (its warehouses and module fixtures
+# stay together); `make test-fast` leaves out the tests marked slow (end-to-end scenarios
+# of many builds, the benchmark smoke run). CI runs everything.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 test: install
-	$(BIN)/pytest
+	$(PYTEST)
+
+test-fast: install
+	$(PYTEST) -m "not slow"
 
 lint: install
 	$(BIN)/ruff check loaders tests benchmarks

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "bench.py"
 
@@ -59,6 +61,7 @@ def test_first_slot_lines_keeps_the_records_nearest_to_the_first_slot(tmp_path: 
     )
 
 
+@pytest.mark.slow
 def test_bench_runs_small_and_prints_every_figure(tmp_path: Path) -> None:
     written = tmp_path / "BENCHMARKS.md"
     written.write_text(

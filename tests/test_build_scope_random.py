@@ -41,6 +41,8 @@ from test_incremental import assert_same_tables, contract_tables, on_both_engine
 
 from conftest import Warehouse, make_warehouse
 
+pytestmark = pytest.mark.slow  # eight builds per engine: not in make test-fast
+
 SEED = int(os.environ.get("GREENSTREAM_SCOPE_SEED", "20261130"))
 FILES = 5
 VARS = "{reading_interval_minutes: 60, max_silent_days: 2}"

@@ -16,7 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from conftest import GREENSTREAM, Warehouse, make_warehouse
+
+pytestmark = pytest.mark.slow  # builds the demo data on both engines: not in make test-fast
 
 CONTRACT_TABLES = {
     "silver.meter_readings": ("reading_id",),

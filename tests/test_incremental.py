@@ -44,6 +44,8 @@ from test_engine_parity import CONTRACT_TABLES, columns, same, snapshot
 
 from conftest import GREENSTREAM, Warehouse, make_warehouse
 
+pytestmark = pytest.mark.slow  # a build per file on each engine: not in make test-fast
+
 VARS = "{reading_interval_minutes: 60}"
 T = TypeVar("T")
 HEADER = "meter_id,timestamp,energy_value,energy_unit"

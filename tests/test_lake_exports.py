@@ -14,7 +14,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from conftest import Warehouse
+
+pytestmark = pytest.mark.slow  # three builds in a row: not in make test-fast
 
 VARS = "{reading_interval_minutes: 60}"
 HEADER = "meter_id,timestamp,energy_value,energy_unit"

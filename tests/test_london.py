@@ -16,6 +16,8 @@ import pytest
 
 from conftest import IN_CI, ROOT, Warehouse
 
+pytestmark = pytest.mark.slow  # builds 25 households' real data: not in make test-fast
+
 LONDON = ROOT.parent / "shared" / "data" / "london"
 MAPPING = ("meter_id=LCLid", "timestamp=tstp", "energy_value=energy(kWh/hh)")
 

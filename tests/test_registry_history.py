@@ -34,6 +34,8 @@ from test_engine_parity import CONTRACT_TABLES, columns, same, snapshot
 
 from conftest import Warehouse, make_warehouse
 
+pytestmark = pytest.mark.slow  # three builds per engine: not in make test-fast
+
 VARS = "{reading_interval_minutes: 60}"
 DAYS = ("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04")
 METERS = {

@@ -234,6 +234,7 @@ class DuckDBLock:
 # -- the scenarios ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["duckdb", "postgres"])
 def test_lifecycle_with_an_outage_a_slow_file_a_redelivery_and_sigterm_mid_build(
     target: str,
