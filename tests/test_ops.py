@@ -8,6 +8,7 @@ without a meter id (day1.csv line 2), one invalid value ('abc'), one out-of-boun
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,6 +176,32 @@ def test_one_not_null_test_per_model_names_the_null_columns(built: Warehouse) ->
     lines = built.cli("failures", check=False).stdout.splitlines()
     assert lines[1] == f"FAIL {test} (model meter_day_quality): 1 row"
     assert lines[3].startswith("    - null_columns=q_score, tier, meter_id=m1, ")
+
+
+def test_raw_rows_missing_from_silver_fail_the_one_row_per_raw_row_test(
+    built: Warehouse,
+) -> None:
+    """Two rows land and are parsed in bronze but never reach silver (only bronze is built):
+    the test finds exactly those two raw rows."""
+    (built.root / "late.csv").write_text(
+        "meter_id,timestamp,energy_value,energy_unit\n"
+        "m1,2024-01-03 00:00,1.0,kW\n"
+        "m1,2024-01-03 00:15,1.0,kW\n",
+        encoding="utf-8",
+    )
+    # the runs dated 2090 that test_status_lists_recent_runs_newest_first records would put
+    # every landed row before the last successful build
+    built.query("delete from audit.pipeline_runs where started_at > current_timestamp")
+    built.cli("load", "late.csv")
+    sha256 = hashlib.sha256((built.root / "late.csv").read_bytes()).hexdigest()[:59] + "…"
+    test = "silver_meter_readings_one_row_per_raw_row"
+    selected = built.cli("build", "--select", "stg_raw__meter_readings", test, check=False)
+    assert selected.returncode == 1
+    lines = built.cli("failures", check=False).stdout.splitlines()
+    assert lines[1] == f"FAIL {test}: 2 rows"
+    assert sorted(lines[3:5]) == [
+        f"    - silver_rows=0, _source_line={line}, _file_sha256={sha256}" for line in (2, 3)
+    ]
 
 
 def test_two_warehouses_of_one_checkout_each_report_their_own_build(

@@ -92,4 +92,7 @@ def run_dbt(
     ]
     if dbt_vars:
         args += ["--vars", yaml.safe_dump(dbt_vars, default_flow_style=True).strip()]
+    if "DBT_LOG_LEVEL_FILE" not in os.environ:
+        # dbt's file log at debug level writes every statement: 8 % of a small build's time
+        args += ["--log-level-file", "info"]
     return dbtRunner().invoke(args)
