@@ -29,45 +29,48 @@ measured_slots as (
 ),
 
 -- stuck and near-zero runs (SPEC §6): over measured slots only, in time order; other
--- slots are skipped
-value_runs as (
+-- slots are skipped. A run starts where the value changes; a running count of the starts
+-- numbers the runs of each kind within the meter.
+run_starts as (
 
     select
-        meter_id,
-        slot_epoch_us,
-        min(slot_start) over (
-            partition by meter_id, kw_rounded, value_run_key
-        ) as value_run_started_at,
-        count(*) over (
-            partition by meter_id, kw_rounded, value_run_key
-        ) as value_run_readings
-    from (
-        select
-            *,
-            {{ run_key('meter_id', 'slot_epoch_us', 'kw_rounded') }} as value_run_key
-        from measured_slots
-    ) as value_run_keyed
+        *,
+        {{ starts_run('kw_rounded', 'measured_in_time') }} as starts_value_run,
+        {{ starts_run('is_near_zero_reading', 'measured_in_time') }} as starts_near_zero_run
+    from measured_slots
+    window measured_in_time as (partition by meter_id order by slot_epoch_us)
 
 ),
 
-near_zero_runs as (
+run_numbers as (
+
+    select
+        *,
+        sum(cast(starts_value_run as integer)) over measured_so_far as value_run_number,
+        sum(cast(starts_near_zero_run as integer)) over measured_so_far as near_zero_run_number
+    from run_starts
+    window measured_so_far as (
+        partition by meter_id
+        order by slot_epoch_us
+        rows between unbounded preceding and current row
+    )
+
+),
+
+runs as (
 
     select
         meter_id,
         slot_epoch_us,
         is_near_zero_reading,
-        min(slot_start) over (
-            partition by meter_id, is_near_zero_reading, near_zero_run_key
-        ) as near_zero_run_started_at,
-        count(*) over (
-            partition by meter_id, is_near_zero_reading, near_zero_run_key
-        ) as near_zero_run_readings
-    from (
-        select
-            *,
-            {{ run_key('meter_id', 'slot_epoch_us', 'is_near_zero_reading') }} as near_zero_run_key
-        from measured_slots
-    ) as near_zero_run_keyed
+        min(slot_start) over value_run as value_run_started_at,
+        count(*) over value_run as value_run_readings,
+        min(slot_start) over near_zero_run as near_zero_run_started_at,
+        count(*) over near_zero_run as near_zero_run_readings
+    from run_numbers
+    window
+        value_run as (partition by meter_id, value_run_number),
+        near_zero_run as (partition by meter_id, near_zero_run_number)
 
 ),
 
@@ -81,33 +84,29 @@ final as (
         slots.anchor_before_kw,
         slots.anchor_after_kw,
         coalesce(
-            value_runs.value_run_readings * {{ interval_minutes }}
+            runs.value_run_readings * {{ interval_minutes }}
             >= {{ var('stuck_min_hours') }} * 60,
             false
         ) as is_stuck,
         coalesce(
-            near_zero_runs.is_near_zero_reading
-            and near_zero_runs.near_zero_run_readings * {{ interval_minutes }}
+            runs.is_near_zero_reading
+            and runs.near_zero_run_readings * {{ interval_minutes }}
             >= {{ var('near_zero_min_hours') }} * 60,
             false
         ) as is_near_zero,
         slots.is_out_of_bounds,
         slots.local_date,
         slots.slot_start,
-        value_runs.value_run_started_at,
+        runs.value_run_started_at,
         case
-            when near_zero_runs.is_near_zero_reading then near_zero_runs.near_zero_run_started_at
+            when runs.is_near_zero_reading then runs.near_zero_run_started_at
         end as near_zero_run_started_at,
         {{ built_at() }} as _built_at
     from slots
-    left join value_runs
+    left join runs
         on
-            slots.meter_id = value_runs.meter_id
-            and slots.slot_epoch_us = value_runs.slot_epoch_us
-    left join near_zero_runs
-        on
-            slots.meter_id = near_zero_runs.meter_id
-            and slots.slot_epoch_us = near_zero_runs.slot_epoch_us
+            slots.meter_id = runs.meter_id
+            and slots.slot_epoch_us = runs.slot_epoch_us
 
 )
 

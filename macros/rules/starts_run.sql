@@ -1,0 +1,8 @@
+{#- Gaps and islands: true where a run of `value` starts, i.e. where it differs from the
+    previous row's in the named window `in_order` (partitioned and ordered, e.g. a meter's
+    measured slots in time order), and on the partition's first row. A running sum of it
+    numbers the runs. Rows left out of the query (slots that are not measured) are skipped,
+    so a run continues across them. `value` is never NULL here. -#}
+{% macro starts_run(value, in_order) -%}
+    coalesce({{ value }} <> lag({{ value }}) over {{ in_order }}, true)
+{%- endmacro %}
