@@ -62,7 +62,7 @@ measured as (
 ),
 
 -- gap filling (SPEC §5): the measured slots at or before and at or after every slot of
--- its span: the largest measured epoch up to the slot and the smallest from it, over one sort;
+-- its span: a running max (min) of the measured slots' epochs, one sort per direction;
 -- their kW joined back by key. A measured slot is its own anchor both ways
 anchored_epochs as (
 
@@ -75,8 +75,8 @@ anchored_epochs as (
         ) as anchor_before_epoch_us,
         min(case when is_measured then slot_epoch_us end) over (
             partition by meter_id, span_number
-            order by slot_epoch_us asc
-            rows between current row and unbounded following
+            order by slot_epoch_us desc
+            rows between unbounded preceding and current row
         ) as anchor_after_epoch_us
     from measured
 
