@@ -189,3 +189,11 @@ def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
     """A private, empty DuckDB warehouse for DuckDB-only behaviour (Parquet exports)."""
     with make_warehouse("duckdb", tmp_path, None) as private:
         yield private
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with slow tests first: `make test` hands whole files to its workers in
+    collection order, so the longest files start at once instead of last. A file's tests
+    stay together (its module fixtures are built once)."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -76,7 +76,7 @@ def test_bench_runs_small_and_prints_every_figure(tmp_path: Path) -> None:
             "--history-days",
             "1,2",
             "--sizes",
-            "100",
+            "100,400",
             "--skip-postgres",
             "--work",
             str(tmp_path / "work"),
@@ -104,13 +104,15 @@ def test_bench_runs_small_and_prints_every_figure(tmp_path: Path) -> None:
         "DuckDB, 2 days of history: 15-minute file",
         "DuckDB: 15-minute file, 2 vs 1 days of history",
         "DuckDB 100 meters: rate",
-        "time growth 100 -> 200 meters",
+        "DuckDB 400 meters: rate",
+        "time growth 200 -> 400 meters (meters x2)",
         "peak RSS, pipeline processes summed",
     ):
         assert f"bench: {figure}" in out, figure
     assert "the floor) [load " in out  # times carry their ratio to the floor
     for target in (
         "DuckDB end to end",
+        "DuckDB end to end against the floor",
         "Parquet outputs",
         "DuckDB 15-minute file to gold, 1 day of history",
         "DuckDB 15-minute file to gold, 2 days of history",
