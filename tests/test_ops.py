@@ -178,6 +178,21 @@ def test_one_not_null_test_per_model_names_the_null_columns(built: Warehouse) ->
     assert lines[3].startswith("    - null_columns=q_score, tier, meter_id=m1, ")
 
 
+def test_a_peak_day_missing_from_meter_day_quality_fails_the_relationship_test(
+    built: Warehouse,
+) -> None:
+    """composite_relationships returns each (meter, day) of peaks that quality lacks."""
+    built.query(
+        "delete from gold.meter_day_quality "
+        "where meter_id = 'm2' and local_date = cast('2024-01-02' as date)"
+    )
+    test = "gold_peak_consumption_meter_days_in_meter_day_quality"
+    assert built.cli("build", "--select", test, check=False).returncode == 1
+    lines = built.cli("failures", check=False).stdout.splitlines()
+    assert lines[1] == f"FAIL {test} (model peak_consumption): 1 row"
+    assert lines[3] == "    - meter_id=m2, local_date=2024-01-02"
+
+
 def test_raw_rows_missing_from_silver_fail_the_one_row_per_raw_row_test(
     built: Warehouse,
 ) -> None:

@@ -2,7 +2,9 @@
     `columns` in the model (among rows matching `from_condition`) that no row of `to`
     (among rows matching `to_condition`) has in `to_columns` (default: the same names).
     Combinations with a NULL are skipped, as `relationships` skips NULLs: use not_null
-    for them. -#}
+    for them. An `except` (a hashed set operation on both engines) rather than an anti-join:
+    PostgreSQL, without statistics on a table just built, planned the anti-join as a nested
+    loop (169 s at 50,000 meter-days). -#}
 {% test composite_relationships(
     model, to, columns, to_columns=none, from_condition='1 = 1', to_condition='1 = 1'
 ) %}
@@ -17,7 +19,7 @@ with
 
 children as (
 
-    select distinct
+    select
         {{ columns | join(',\n        ') }}
     from {{ model }}
     where
@@ -30,10 +32,8 @@ children as (
 
 parents as (
 
-    select distinct
-        {%- for column in to_columns %}
-        {{ column }} as parent_column_{{ loop.index }}{{ ',' if not loop.last }}
-        {%- endfor %}
+    select
+        {{ to_columns | join(',\n        ') }}
     from {{ to }}
     where {{ to_condition }}
 
@@ -41,14 +41,9 @@ parents as (
 
 failing as (
 
-    select children.*
-    from children
-    left join parents
-        on
-            {%- for column in columns %}
-            {{ 'and ' if not loop.first }}children.{{ column }} = parents.parent_column_{{ loop.index }}
-            {%- endfor %}
-    where parents.parent_column_1 is null
+    select * from children
+    except
+    select * from parents
 
 )
 
