@@ -23,8 +23,9 @@ its own warehouse, lake, dbt target and log folders under --work):
    file arrives, and the time until `greenstream run` (load + incremental build) has
    updated gold. The longest history against the shortest says whether the cost of a
    file grows with history (target: at most +25 %).
-4. DuckDB at each of --sizes meters x 1 day: end to end, readings per second, and the
-   growth of the time against the growth of the meters.
+4. DuckDB at each of --sizes meters x 1 day: end to end, readings per second, and for
+   each size above --meters the growth of the time against that of the meters (target:
+   4 times the meters in at most 4.5 times the time).
 5. Peak memory of the pipeline: the largest sum of resident memory of this process's
    children (the `greenstream` commands) and the PostgreSQL server's processes, sampled
    every 0.2 s; getrusage's largest child is printed but not judged (Linux charges a
