@@ -30,7 +30,7 @@ import duckdb.func
 from greenstream import csvread, pii
 from greenstream.csvread import FileRejected, sql_literal
 from greenstream.errors import UserError, WarehouseUnavailable
-from greenstream.settings import Settings
+from greenstream.settings import Settings, SparkAddress
 from greenstream.warehouse import Warehouse, is_transient
 
 READING_COLUMNS = ("meter_id", "timestamp", "energy_value", "energy_unit")
@@ -182,6 +182,9 @@ class Landing:
 
     DuckDB target: inserts straight from the stage in the same connection.
     PostgreSQL: DuckDB writes the rows to a CSV file, which is COPYed in.
+    Spark: DuckDB writes the rows to a Parquet file in the staging folder, which the
+    server inserts from; Spark has no transaction, so rows a failed attempt left behind
+    are deleted before a file lands again (`clear_partial`).
     """
 
     def __init__(
@@ -210,10 +213,22 @@ class Landing:
         )
         self._insert("raw.rejected_rows", columns, select_sql)
 
+    def clear_partial(self, sha256: str, kind: str) -> None:
+        """Spark: delete the rows of a landing of this file that failed part way (the ledger
+        has no `loaded` row for it: the caller checked). Elsewhere a transaction did it."""
+        if self.warehouse.target != "spark":
+            return
+        table = "raw.meter_readings" if kind == "readings" else "raw.meter_registry"
+        for landed in (table, "raw.rejected_rows"):
+            self.warehouse.execute(f"delete from {landed} where _file_sha256 = ?", [sha256])
+
     def _insert(self, table: str, columns: Sequence[str], select_sql: str) -> None:
-        quoted = [f'"{column}"' for column in columns]
+        quoted = [self.warehouse.quote(column) for column in columns]
         if self.warehouse.target == "duckdb":
             self.warehouse.duckdb.execute(f"insert into {table} ({', '.join(quoted)}) {select_sql}")
+            return
+        if self.warehouse.target == "spark":
+            self._insert_from_parquet(table, quoted, select_sql)
             return
         out = self.scratch / f"{table}.csv"
         self.parser.execute(
@@ -221,6 +236,19 @@ class Landing:
         )
         self.warehouse.copy_in(table, quoted, out)
         out.unlink()
+
+    def _insert_from_parquet(self, table: str, quoted: Sequence[str], select_sql: str) -> None:
+        staging = SparkAddress.from_env(self.warehouse.settings.lake_dir).staging_dir
+        staging.mkdir(parents=True, exist_ok=True)
+        out = staging / f"{table}-{uuid.uuid4()}.parquet"
+        self.parser.execute(f"copy ({select_sql}) to {sql_literal(str(out))} (format parquet)")
+        try:
+            # the file's columns are `quoted`, in order (their names are the select's)
+            self.warehouse.execute(
+                f"insert into {table} ({', '.join(quoted)}) select * from parquet.`{out}`"
+            )
+        finally:
+            out.unlink()
 
 
 REGISTRY_ORDER = (*REGISTRY_COLUMNS, "customer_key", "valid_from")
@@ -402,6 +430,7 @@ class Loader:
                 self._lock(prepared.sha256)
                 if self._already_loaded(prepared.sha256, prepared.kind):
                     raise _AlreadyLoaded
+                self.landing.clear_partial(prepared.sha256, prepared.kind)
                 select = f"select {columns}, {lineage} from {csvread.STAGE_VIEW}"
                 if prepared.kind == "readings":
                     self.landing.insert_readings(select)

@@ -23,8 +23,8 @@ import duckdb
 import psycopg2
 
 from greenstream.errors import RunFailed, WarehouseUnavailable
-from greenstream.settings import PostgresAddress, Settings
-from greenstream.warehouse import Warehouse
+from greenstream.settings import PostgresAddress, Settings, SparkAddress
+from greenstream.warehouse import Warehouse, spark_errors
 
 SAMPLE_ROWS = 5
 RECENT_RUNS = 10
@@ -33,7 +33,8 @@ BUILD_HINT = "greenstream run --registry REGISTRY.csv READINGS_FOLDER"
 
 
 class Reader:
-    """Read-only queries on the warehouse (DuckDB opened read-only, PostgreSQL autocommit)."""
+    """Read-only queries on the warehouse (DuckDB opened read-only, PostgreSQL autocommit,
+    Spark through its Thrift Server)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -43,12 +44,16 @@ class Reader:
             self._duck = _connect_duckdb_read_only(settings.duckdb_path)
         else:
             self._warehouse = Warehouse(settings)
-            self._warehouse.pg.autocommit = True
+            if settings.target == "postgres":
+                self._warehouse.pg.autocommit = True
 
     def describe(self) -> str:
         """Where the data lives, for people (never a password)."""
         if self.settings.target == "duckdb":
             return f"duckdb {self.settings.duckdb_path}"
+        if self.settings.target == "spark":
+            spark = SparkAddress.from_env(self.settings.lake_dir)
+            return f"spark {spark.host}:{spark.port}"
         address = PostgresAddress.from_env()
         return f"postgres {address.host}:{address.port}/{address.database}"
 
@@ -65,11 +70,8 @@ class Reader:
                 names = [column[0] for column in cursor.description or []]
                 return names, cursor.fetchall()
             assert self._warehouse is not None
-            with self._warehouse.pg.cursor() as pg_cursor:
-                pg_cursor.execute(sql.replace("?", "%s"), params)
-                names = [column[0] for column in pg_cursor.description or []]
-                return names, list(pg_cursor.fetchall())
-        except (duckdb.Error, psycopg2.Error) as error:
+            return self._warehouse.query(sql, params)
+        except (duckdb.Error, psycopg2.Error, *spark_errors()) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise RunFailed(
                 f"the warehouse refused a query ({type(error).__name__}: {first}); "
@@ -77,6 +79,8 @@ class Reader:
             ) from None
 
     def has_table(self, schema: str, name: str) -> bool:
+        if self._warehouse is not None and self.settings.target == "spark":
+            return f"{schema}.{name}" in self._warehouse.tables([schema])
         found = self.rows(
             "select count(*) from information_schema.tables "
             "where table_schema = ? and table_name = ?",

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from greenstream.errors import UserError
-from greenstream.settings import PII_KEY_ENV, PostgresAddress, Settings
+from greenstream.settings import PII_KEY_ENV, PostgresAddress, Settings, SparkAddress
 from greenstream.warehouse import Warehouse
 
 _FINGERPRINT_TEXT = b"greenstream: the fingerprint of a PII key"
@@ -26,12 +26,17 @@ _FINGERPRINT_TEXT = b"greenstream: the fingerprint of a PII key"
 def key_file(settings: Settings) -> Path:
     """Where the generated key of the warehouse lives: beside the DuckDB file
     (`<file>.pii-key`); for PostgreSQL, per user and database:
-    `$XDG_CONFIG_HOME/greenstream/pii-keys/<host>_<port>_<database>.key` (~/.config)."""
+    `$XDG_CONFIG_HOME/greenstream/pii-keys/<host>_<port>_<database>.key` (~/.config);
+    for Spark, per Thrift Server: `.../pii-keys/spark_<host>_<port>.key`."""
     if settings.target == "duckdb":
         path = settings.duckdb_path.absolute()
         return path.with_name(path.name + ".pii-key")
-    address = PostgresAddress.from_env()
-    name = f"{address.host}_{address.port}_{address.database}.key".replace("/", "_")
+    if settings.target == "spark":
+        spark = SparkAddress.from_env(settings.lake_dir)
+        name = f"spark_{spark.host}_{spark.port}.key"
+    else:
+        address = PostgresAddress.from_env()
+        name = f"{address.host}_{address.port}_{address.database}.key".replace("/", "_")
     config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config) / "greenstream" / "pii-keys" / name
 

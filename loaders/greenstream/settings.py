@@ -8,7 +8,7 @@ from pathlib import Path
 
 from greenstream.errors import UserError
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 PII_KEY_ENV = "GREENSTREAM_PII_KEY"
 
 
@@ -34,6 +34,29 @@ class PostgresAddress:
             host=os.environ.get("PGHOST", "127.0.0.1"),
             port=os.environ.get("PGPORT", "5432"),
             database=os.environ.get("PGDATABASE", "greenstream"),
+        )
+
+
+@dataclass(frozen=True)
+class SparkAddress:
+    """Which Spark Thrift Server (GREENSTREAM_SPARK_HOST, GREENSTREAM_SPARK_PORT), and the
+    folder the loader stages Parquet files in for it to read (GREENSTREAM_SPARK_STAGING_DIR:
+    a path the server sees too; default `<lake>/_spark_staging`)."""
+
+    host: str
+    port: int
+    staging_dir: Path
+
+    @classmethod
+    def from_env(cls, lake_dir: Path) -> SparkAddress:
+        port = os.environ.get("GREENSTREAM_SPARK_PORT", "10000")
+        if not port.isdigit():
+            raise UserError(f"GREENSTREAM_SPARK_PORT must be a port number, got {port!r}")
+        staging = os.environ.get("GREENSTREAM_SPARK_STAGING_DIR")
+        return cls(
+            host=os.environ.get("GREENSTREAM_SPARK_HOST", "127.0.0.1"),
+            port=int(port),
+            staging_dir=Path(staging) if staging else lake_dir.absolute() / "_spark_staging",
         )
 
 

@@ -1,19 +1,23 @@
-"""Connections to the warehouse (DuckDB or PostgreSQL) and the loader-owned `raw` schema."""
+"""Connections to the warehouse (DuckDB, PostgreSQL or Spark) and the loader-owned `raw` schema."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import zoneinfo
+
 import duckdb
 import psycopg2
 import psycopg2.errors
 
-from greenstream.errors import WarehouseUnavailable
-from greenstream.settings import PostgresAddress, Settings
+from greenstream.errors import UserError, WarehouseUnavailable
+from greenstream.settings import PostgresAddress, Settings, SparkAddress
 
 # The loader owns `raw`: every field as the text that was read, plus lineage.
 RAW_DDL = (
@@ -130,17 +134,24 @@ AUDIT_DDL = (
 
 
 class Warehouse:
-    """A thin, engine-neutral wrapper over one DuckDB or PostgreSQL connection."""
+    """A thin, engine-neutral wrapper over one DuckDB, PostgreSQL or Spark connection.
+
+    Spark (a Thrift Server, through PyHive) runs one statement at a time and has no
+    transactions: `transaction()` groups nothing there, and the loader makes a file's
+    landing all-or-nothing itself (load.py)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.target = settings.target
         self._duck: duckdb.DuckDBPyConnection | None = None
         self._pg: Any = None
+        self._spark: Any = None
         if self.target == "duckdb":
             self._duck = _connect_duckdb(settings)
-        else:
+        elif self.target == "postgres":
             self._pg = _connect_postgres()
+        else:
+            self._spark = _connect_spark(settings)
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
@@ -152,24 +163,56 @@ class Warehouse:
         assert self._pg is not None, "not a PostgreSQL warehouse"
         return self._pg
 
+    def quote(self, name: str) -> str:
+        """An identifier quoted for the engine (Spark quotes with backticks)."""
+        return f"`{name}`" if self._spark is not None else f'"{name}"'
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         if self._duck is not None:
             self._duck.execute(sql, params)
-        else:
-            with self._pg.cursor() as cursor:
-                cursor.execute(_pg_params(sql), params)
+            return
+        cursor = (self._pg or self._spark).cursor()
+        try:
+            cursor.execute(*self._with_params(sql, params))
+        finally:
+            cursor.close()
+
+    def _with_params(
+        self, sql: str, params: Sequence[Any] | None
+    ) -> tuple[str, Sequence[Any] | None]:
+        """psycopg2 takes `%s` placeholders; on Spark the values are written into the
+        statement as literals, timestamps typed (Iceberg tables refuse text for them)."""
+        if self._spark is None:
+            return _pyformat_params(sql), params
+        if not params:
+            return sql, None
+        literals = iter(_spark_literal(value) for value in params)
+        return re.sub(r"\?", lambda _: next(literals), sql), None
 
     def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.query(sql, params)[1]
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of one query."""
         if self._duck is not None:
-            return self._duck.execute(sql, params).fetchall()
-        with self._pg.cursor() as cursor:
-            cursor.execute(_pg_params(sql), params)
-            return list(cursor.fetchall())
+            cursor = self._duck.execute(sql, params)
+            return [column[0] for column in cursor.description or []], cursor.fetchall()
+        cursor = (self._pg or self._spark).cursor()
+        try:
+            cursor.execute(*self._with_params(sql, params))
+            names = [column[0] for column in cursor.description or []]
+            return names, [tuple(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all."""
-        if self._duck is not None:
+        if self._spark is not None:
+            yield
+        elif self._duck is not None:
             self._duck.execute("begin transaction")
             try:
                 yield
@@ -206,26 +249,68 @@ class Warehouse:
         `create ... if not exists` before it looks, and the loader and transformer
         roles may not create schemas.
         """
-        catalog = "information_schema.tables" if self._duck else "pg_catalog.pg_tables"
-        columns = "table_schema, table_name" if self._duck else "schemaname, tablename"
-        existing = {
-            f"{schema}.{table}"
-            for schema, table in self.fetchall(
-                f"select {columns} from {catalog} where {columns.split(',')[0]} in ('raw', 'audit')"
-            )
-        }
         statements = (*RAW_DDL, *AUDIT_DDL)
+        if self._spark is not None:
+            statements = tuple(_spark_ddl(statement) for statement in statements)
+        existing = self.tables(("raw", "audit"))
         if all(name in existing for name in _created_tables(statements)):
             return
         with self.transaction():
             for statement in statements:
                 self.execute(statement)
 
+    def tables(self, schemas: Sequence[str]) -> set[str]:
+        """The tables and views of these schemas, as `schema.table`."""
+        if self._spark is not None:
+            existing = {str(row[0]) for row in self.fetchall("show schemas")}
+            return {
+                f"{schema}.{row[1]}"
+                for schema in schemas
+                if schema in existing
+                for row in self.fetchall(f"show tables in {schema}")
+            }
+        # pg_tables lists the tables a role may not read too (information_schema hides them)
+        catalog = "information_schema.tables" if self._duck else "pg_catalog.pg_tables"
+        columns = "table_schema, table_name" if self._duck else "schemaname, tablename"
+        listed = ", ".join(f"'{schema}'" for schema in schemas)
+        return {
+            f"{schema}.{table}"
+            for schema, table in self.fetchall(
+                f"select {columns} from {catalog} where {columns.split(',')[0]} in ({listed})"
+            )
+        }
+
     def close(self) -> None:
         if self._duck is not None:
             self._duck.close()
         if self._pg is not None:
             self._pg.close()
+        if self._spark is not None:
+            self._spark.close()
+
+
+def _spark_ddl(statement: str) -> str:
+    """A create statement of RAW_DDL or AUDIT_DDL in Spark's words: its type names, its
+    quotes, and Apache Iceberg tables (the loader's idempotent retry and retention delete
+    rows)."""
+    for standard, spark in (
+        (r"\btext\b", "string"),
+        (r"\btimestamptz\b", "timestamp"),
+        (r"\bdouble precision\b", "double"),
+        (r"\binteger\b", "int"),
+        (r'"(\w+)"', r"`\1`"),
+    ):
+        statement = re.sub(standard, spark, statement)
+    return statement + " using iceberg" if statement.startswith("create table") else statement
+
+
+def _spark_literal(value: Any) -> str:
+    from pyhive.hive import _escaper
+
+    if isinstance(value, dt.datetime):
+        utc = value.astimezone(dt.UTC) if value.tzinfo else value
+        return f"timestamp '{utc:%Y-%m-%d %H:%M:%S.%f}'"
+    return str(_escaper.escape_item(value))
 
 
 def _created_tables(statements: Sequence[str]) -> list[str]:
@@ -241,6 +326,8 @@ def time_zone_names(settings: Settings) -> set[str]:
     """The time zone names the target engine knows: DuckDB's ICU (asked in memory, so the
     warehouse file is not touched), or the PostgreSQL server's `pg_timezone_names`."""
     query = "select name from pg_timezone_names"
+    if settings.target == "spark":
+        return set(zoneinfo.available_timezones())  # Spark reads zones with Java's tz data
     if settings.target == "duckdb":
         with duckdb.connect() as connection:
             return {str(name) for (name,) in connection.execute(f"{query}()").fetchall()}
@@ -253,19 +340,31 @@ def time_zone_names(settings: Settings) -> set[str]:
         connection.close()
 
 
+def spark_errors() -> tuple[type[BaseException], ...]:
+    """The errors a Spark query raises (none when the `spark` extra is not installed)."""
+    try:
+        from pyhive.exc import Error
+        from thrift.Thrift import TException
+    except ImportError:
+        return ()
+    return (Error, TException)
+
+
 def is_transient(error: BaseException) -> bool:
     """Errors worth retrying: lock or I/O conflicts, lost connections, serialization failures."""
     if isinstance(error, duckdb.TransactionException | duckdb.IOException):
         return True
     if isinstance(error, psycopg2.OperationalError | psycopg2.InterfaceError):
         return True
+    if spark_errors() and type(error).__name__ == "TTransportException":
+        return True  # the Thrift connection to Spark was lost
     return isinstance(
         error, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected
     )
 
 
-def _pg_params(sql: str) -> str:
-    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`."""
+def _pyformat_params(sql: str) -> str:
+    """Queries are written with DuckDB's `?` placeholders; psycopg2 and PyHive want `%s`."""
     return sql.replace("%", "%%").replace("?", "%s")
 
 
@@ -300,6 +399,29 @@ def _connect_postgres() -> Any:
         raise WarehouseUnavailable(
             f"cannot reach PostgreSQL at {host}:{port} ({_first_line(error)}); "
             "start the server or set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE"
+        ) from error
+    return connection
+
+
+def _connect_spark(settings: Settings) -> Any:
+    try:
+        from pyhive import hive
+        from thrift.transport.TTransport import TTransportException
+    except ImportError as error:
+        raise UserError(
+            "the spark target needs the optional packages: pip install -e '.[spark]'"
+        ) from error
+
+    address = SparkAddress.from_env(settings.lake_dir)
+    try:
+        # the loader passes timestamps as text literals (PyHive's parameters), which
+        # Spark's default (ANSI) store assignment refuses to cast into timestamp columns
+        connection = hive.connect(host=address.host, port=address.port)
+    except TTransportException as error:
+        raise WarehouseUnavailable(
+            f"cannot reach the Spark Thrift Server at {address.host}:{address.port} "
+            f"({_first_line(error)}); start it (scripts/throwaway-spark.sh start) or set "
+            "GREENSTREAM_SPARK_HOST and GREENSTREAM_SPARK_PORT"
         ) from error
     return connection
 

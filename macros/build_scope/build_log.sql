@@ -38,16 +38,16 @@
 {#- The instant this dbt invocation started (UTC), as a timestamptz literal: every row a
     model writes carries it in `_built_at`. -#}
 {% macro built_at() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as {{ greenstream.type_timestamptz() }})
 {%- endmacro %}
 
 {#- Sentinel instants of the scope: before every slot, and after every slot. -#}
 {% macro the_beginning() -%}
-    cast('0001-01-01 00:00:00+00' as timestamp with time zone)
+    cast('0001-01-01 00:00:00+00' as {{ greenstream.type_timestamptz() }})
 {%- endmacro %}
 
 {% macro the_end() -%}
-    cast('9999-12-31 00:00:00+00' as timestamp with time zone)
+    cast('9999-12-31 00:00:00+00' as {{ greenstream.type_timestamptz() }})
 {%- endmacro %}
 
 {#- The latest `_loaded_at` parsed by the last complete build (the beginning when none):
@@ -79,7 +79,7 @@
 
 {#- A timestamptz literal of a timestamp's text as an engine prints it. -#}
 {% macro timestamptz_literal(text) -%}
-    {{ return("cast('" ~ text ~ "' as timestamp with time zone)") }}
+    {{ return("cast('" ~ text ~ "' as " ~ greenstream.type_timestamptz() ~ ")") }}
 {%- endmacro %}
 
 {#- The slots the last build left in silver.meter_slots: `int_build_scope` reads the run
@@ -94,9 +94,9 @@
     {{ return(
         "(select cast(null as " ~ dbt.type_string() ~ ") as meter_id,"
         ~ " cast(null as " ~ dbt.type_string() ~ ") as source,"
-        ~ " cast(null as timestamp with time zone) as slot_start,"
-        ~ " cast(null as timestamp with time zone) as value_run_started_at,"
-        ~ " cast(null as timestamp with time zone) as near_zero_run_started_at"
+        ~ " cast(null as " ~ greenstream.type_timestamptz() ~ ") as slot_start,"
+        ~ " cast(null as " ~ greenstream.type_timestamptz() ~ ") as value_run_started_at,"
+        ~ " cast(null as " ~ greenstream.type_timestamptz() ~ ") as near_zero_run_started_at"
         ~ " where 1 = 0) as no_stored_slots"
     ) }}
 {%- endmacro %}

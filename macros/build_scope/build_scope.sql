@@ -94,11 +94,11 @@
     scan can use to skip what is older. -#}
 {% macro build_scope_bounds() -%}
     {%- set columns = {
-        'changed_from': 'timestamp with time zone',
-        'rebuild_slots_from': 'timestamp with time zone',
+        'changed_from': greenstream.type_timestamptz(),
+        'rebuild_slots_from': greenstream.type_timestamptz(),
         'rebuild_slots_from_date': 'date',
         'rebuild_days_from': 'date',
-        'batch_loaded_at': 'timestamp with time zone',
+        'batch_loaded_at': greenstream.type_timestamptz(),
     } -%}
     {%- set bounds = {} -%}
     {%- set execute = execute and load_relation(ref('int_build_scope')) is not none -%}
@@ -143,22 +143,28 @@
 {#- The incremental strategy of every scoped model (`incremental_strategy='build_scope'`;
     the grain in the config `scope_grain`, a list for a table that holds two grains):
     delete the rows in scope, insert the rows the model computed, in the transaction of
-    the incremental materialisation on both engines. -#}
+    the incremental materialisation on DuckDB and PostgreSQL (Spark: `spark_incremental`). -#}
 {% macro get_incremental_build_scope_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | list -%}
+    {{ greenstream.build_scope_statements(arg_dict['target_relation'], arg_dict['temp_relation'], columns) | join(';\n') }}
+{%- endmacro %}
+
+{#- The statements of the `build_scope` strategy, in order: one delete per condition of
+    the model's grains, then the insert of the computed rows (`columns`: quoted names). -#}
+{% macro build_scope_statements(target, temp_relation, columns) -%}
     {%- set grains = config.require('scope_grain') -%}
     {%- set grains = [grains] if grains is string else grains -%}
-    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    {%- set statements = [] -%}
     {%- for grain in grains -%}
         {%- for condition in greenstream.build_scope_conditions(
             grain, 'target_rows', config.get('batch_column', '_batch_id'), config.get('loaded_at_column')
-        ) %}
-    delete from {{ target }} as target_rows where {{ condition }};
+        ) -%}
+            {%- do statements.append('delete from ' ~ target ~ ' as target_rows where ' ~ condition) -%}
         {%- endfor -%}
-    {%- endfor %}
-
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+    {%- endfor -%}
+    {%- do statements.append('insert into ' ~ target ~ ' (' ~ columns | join(', ') ~ ')'
+        ~ ' select ' ~ columns | join(', ') ~ ' from ' ~ temp_relation) -%}
+    {{ return(statements) }}
 {%- endmacro %}
 
 {#- The earliest value of a bound of the scope (`changed_from`, `rebuild_slots_from`,

@@ -15,3 +15,7 @@
 {% macro postgres__epoch_us(ts) -%}
     cast(round(extract(epoch from cast({{ ts }} as timestamp with time zone)) * 1000000) as bigint)
 {%- endmacro %}
+
+{% macro spark__epoch_us(ts) -%}
+    unix_micros(cast({{ ts }} as timestamp))
+{%- endmacro %}

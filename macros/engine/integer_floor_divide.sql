@@ -12,3 +12,7 @@
 {% macro duckdb__integer_floor_divide(a, b) -%}
     (({{ a }} - mod(mod({{ a }}, {{ b }}) + {{ b }}, {{ b }})) // {{ b }})
 {%- endmacro %}
+
+{% macro spark__integer_floor_divide(a, b) -%}
+    (({{ a }} - pmod({{ a }}, {{ b }})) div {{ b }})
+{%- endmacro %}

@@ -7,3 +7,9 @@
 {% macro default__local_timestamp(ts) -%}
     (cast({{ ts }} as timestamp with time zone) at time zone '{{ var("local_timezone") }}')
 {%- endmacro %}
+
+{#- Spark's timestamps are instants shown in the session time zone (UTC):
+    `from_utc_timestamp` shifts one to the wall clock of the zone. -#}
+{% macro spark__local_timestamp(ts) -%}
+    from_utc_timestamp({{ ts }}, '{{ var("local_timezone") }}')
+{%- endmacro %}

@@ -14,3 +14,9 @@
 {% macro duckdb__round_half_away(expr, digits) -%}
     round(cast(cast({{ expr }} as varchar) as decimal(38, 18)), {{ digits }})
 {%- endmacro %}
+
+{#- Spark's round of a decimal is half up (away from zero); a double's text is Java's
+    shortest decimal that reads back as the same double. -#}
+{% macro spark__round_half_away(expr, digits) -%}
+    round(cast(cast({{ expr }} as string) as decimal(38, 18)), {{ digits }})
+{%- endmacro %}

@@ -12,3 +12,7 @@
 {% macro duckdb__timestamptz_of_epoch_us(us) -%}
     (cast('1970-01-01 00:00:00+00' as timestamp with time zone) + to_microseconds(cast({{ us }} as bigint)))
 {%- endmacro %}
+
+{% macro spark__timestamptz_of_epoch_us(us) -%}
+    timestamp_micros(cast({{ us }} as bigint))
+{%- endmacro %}

@@ -8,3 +8,7 @@
 {% macro default__utc_instant_of_local_midnight(date_expr) -%}
     (cast(cast({{ date_expr }} as date) as timestamp) at time zone '{{ var("local_timezone") }}')
 {%- endmacro %}
+
+{% macro spark__utc_instant_of_local_midnight(date_expr) -%}
+    to_utc_timestamp(cast(cast({{ date_expr }} as date) as timestamp), '{{ var("local_timezone") }}')
+{%- endmacro %}

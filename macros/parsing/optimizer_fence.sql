@@ -14,3 +14,6 @@
 
 {% macro duckdb__optimizer_fence() -%}
 {%- endmacro %}
+
+{% macro spark__optimizer_fence() -%}
+{%- endmacro %}

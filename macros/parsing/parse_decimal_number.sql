@@ -19,20 +19,20 @@
     {%- set exponent = "(case when substr(" ~ exponent_text ~ ", 1, 1) = '-' then -1 else 1 end) * " ~ cast_validated("case when " ~ exponent_digits ~ " = '' then '0' else " ~ exponent_digits ~ " end", 'bigint') -%}
     {#- k such that 10^k <= |value| < 10^(k + 1) -#}
     {%- set order_of_magnitude = "(case when " ~ integer_digits ~ " <> '' then length(" ~ integer_digits ~ ") - 1 else length(" ~ fraction_significant ~ ") - length(" ~ fraction_digits ~ ") - 1 end) + " ~ exponent -%}
-    {%- set value = cast_validated(text, 'double precision') -%}
+    {%- set value = cast_validated(text, greenstream.type_double()) -%}
     case
         when not {{ regex_matches(text, grammar) }} then null
         {#- fast path: without an exponent, 300 characters cannot leave the range #}
-        when strpos(lower({{ text }}), 'e') = 0 and length({{ text }}) <= 300
-            then case when {{ value }} = 0 then cast(0 as double precision) else {{ value }} end
+        when position('e' in lower({{ text }})) = 0 and length({{ text }}) <= 300
+            then case when {{ value }} = 0 then cast(0 as {{ greenstream.type_double() }}) else {{ value }} end
         when {{ integer_digits }} = '' and {{ fraction_significant }} = ''
-            then cast(0 as double precision)
+            then cast(0 as {{ greenstream.type_double() }})
         when length({{ exponent_digits }}) > 15
             then case
-                when substr({{ exponent_text }}, 1, 1) = '-' then cast(0 as double precision)
+                when substr({{ exponent_text }}, 1, 1) = '-' then cast(0 as {{ greenstream.type_double() }})
             end
         when {{ order_of_magnitude }} >= 308 then null
-        when {{ order_of_magnitude }} < -307 then cast(0 as double precision)
+        when {{ order_of_magnitude }} < -307 then cast(0 as {{ greenstream.type_double() }})
         else {{ value }}
     end
 {%- endmacro %}

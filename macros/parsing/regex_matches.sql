@@ -13,3 +13,7 @@
 {% macro duckdb__regex_matches(expr, pattern) -%}
     coalesce(regexp_matches({{ expr }}, {{ dbt.string_literal(pattern) }}), false)
 {%- endmacro %}
+
+{% macro spark__regex_matches(expr, pattern) -%}
+    coalesce(({{ expr }}) rlike {{ dbt.string_literal(pattern) }}, false)
+{%- endmacro %}

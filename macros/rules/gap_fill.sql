@@ -10,6 +10,6 @@
     (SPEC §5): v0 + (t − t0)(v1 − v0)/(t1 − t0), in double precision, same evaluation order
     on both engines. -#}
 {% macro interpolated_kw(t_us, t0_us, v0, t1_us, v1) -%}
-    ({{ v0 }} + cast({{ t_us }} - {{ t0_us }} as double precision) * ({{ v1 }} - {{ v0 }})
-    / cast({{ t1_us }} - {{ t0_us }} as double precision))
+    ({{ v0 }} + cast({{ t_us }} - {{ t0_us }} as {{ greenstream.type_double() }}) * ({{ v1 }} - {{ v0 }})
+    / cast({{ t1_us }} - {{ t0_us }} as {{ greenstream.type_double() }}))
 {%- endmacro %}

@@ -6,9 +6,9 @@
     case
         when abs({{ value }}) > 1e300 then null
         when {{ kind }} = 'power'
-            then cast({{ value }} as double precision) * {{ factor }}
+            then cast({{ value }} as {{ greenstream.type_double() }}) * {{ factor }}
         when {{ kind }} = 'energy'
-            then cast({{ value }} as double precision) * {{ factor }} * cast(60 as double precision)
-            / cast({{ var('reading_interval_minutes') | int }} as double precision)
+            then cast({{ value }} as {{ greenstream.type_double() }}) * {{ factor }} * cast(60 as {{ greenstream.type_double() }})
+            / cast({{ var('reading_interval_minutes') | int }} as {{ greenstream.type_double() }})
     end
 {%- endmacro %}

@@ -5,7 +5,7 @@
 {% macro round_kw(kw) -%}
     case
         when abs({{ kw }}) < 1e15
-            then cast({{ greenstream.round_half_away(kw, 6) }} as double precision)
+            then cast({{ greenstream.round_half_away(kw, 6) }} as {{ greenstream.type_double() }})
         else {{ kw }}
     end
 {%- endmacro %}

@@ -6,7 +6,7 @@
     its rows are tested again. With no successful build yet, every row is tested. -#}
 {% macro landed_since_last_build() -%}
     _loaded_at > (
-        select coalesce(max(started_at), cast('0001-01-01 00:00:00+00' as timestamp with time zone))
+        select coalesce(max(started_at), cast('0001-01-01 00:00:00+00' as {{ greenstream.type_timestamptz() }}))
         from audit.pipeline_runs
         where outcome = 'success' and command in ('build', 'run', 'watch')
     )

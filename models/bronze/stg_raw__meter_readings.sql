@@ -30,7 +30,7 @@ trimmed as (
         _file_sha256,
         _loaded_at,
         {{ trim_whitespace('meter_id') }} as meter_id,
-        {{ trim_whitespace('"timestamp"') }} as timestamp_text,
+        {{ trim_whitespace(adapter.quote('timestamp')) }} as timestamp_text,
         {{ trim_whitespace('energy_value') }} as energy_value_text,
         {{ trim_whitespace('energy_unit') }} as energy_unit
     from source

@@ -34,7 +34,7 @@ final as (
         valid_from_text,
         coalesce(
             {{ parse_iso_date('valid_from_text') }},
-            cast(_loaded_at at time zone 'UTC' as date)
+            cast({{ utc_wall_clock('_loaded_at') }} as date)
         ) as effective_from_date,
         _batch_id,
         _source_file,

@@ -113,22 +113,22 @@ batches as (
 final as (
 
     select
-        cast(batches.batch_id as text) as batch_id,
+        cast(batches.batch_id as {{ type_text() }}) as batch_id,
         cast(coalesce(
             landed_per_batch.source_file,
             rejected_per_batch.source_file,
             ledger_files.file_name
-        ) as text) as source_file,
+        ) as {{ type_text() }}) as source_file,
         cast(coalesce(
             landed_per_batch.file_sha256,
             rejected_per_batch.file_sha256,
             ledger_files.file_sha256
-        ) as text) as file_sha256,
+        ) as {{ type_text() }}) as file_sha256,
         cast(coalesce(
             landed_per_batch.loaded_at,
             rejected_per_batch.loaded_at,
             ledger_files.finished_at
-        ) as timestamp with time zone) as loaded_at,
+        ) as {{ type_timestamptz() }}) as loaded_at,
         cast(ledger_files.records as bigint) as records,
         cast(coalesce(landed_per_batch.rows_landed, 0) as bigint) as rows_landed,
         cast(coalesce(rejected_per_batch.rows_rejected, 0) as bigint) as rows_rejected,
@@ -137,8 +137,8 @@ final as (
         {% endfor %}
         cast(coalesce(landed_per_batch.rows_out_of_bounds, 0) as bigint) as rows_out_of_bounds,
         cast(coalesce(landed_per_batch.meters, 0) as bigint) as meters,
-        cast(landed_per_batch.first_reading_ts as timestamp with time zone) as first_reading_ts,
-        cast(landed_per_batch.last_reading_ts as timestamp with time zone) as last_reading_ts,
+        cast(landed_per_batch.first_reading_ts as {{ type_timestamptz() }}) as first_reading_ts,
+        cast(landed_per_batch.last_reading_ts as {{ type_timestamptz() }}) as last_reading_ts,
         {{ built_at() }} as _built_at
     from batches
     left join landed_per_batch

@@ -77,12 +77,12 @@ energy_rounded as (
 billed as (
 
     select
-        cast(billable_days.meter_id as text) as meter_id,
-        cast(registered_days.customer_key as text) as customer_key,
-        cast(registered_days.tariff as text) as tariff,
-        cast(registered_days.neighbourhood as text) as neighbourhood,
+        cast(billable_days.meter_id as {{ type_text() }}) as meter_id,
+        cast(registered_days.customer_key as {{ type_text() }}) as customer_key,
+        cast(registered_days.tariff as {{ type_text() }}) as tariff,
+        cast(registered_days.neighbourhood as {{ type_text() }}) as neighbourhood,
         cast(billable_days.local_date as date) as local_date,
-        cast(billable_days.tier as text) as tier,
+        cast(billable_days.tier as {{ type_text() }}) as tier,
         -- the total is the sum of its rounded parts, so total = peak + off-peak exactly
         cast(
             coalesce(energy_rounded.peak_kwh, 0) + coalesce(energy_rounded.off_peak_kwh, 0)

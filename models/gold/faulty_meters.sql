@@ -157,10 +157,10 @@ episodes_in_scope as (
 final as (
 
     select
-        cast(meter_id as text) as meter_id,
-        cast(fault_type as text) as fault_type,
-        cast(started_at as timestamp with time zone) as started_at,
-        cast(ended_at as timestamp with time zone) as ended_at,
+        cast(meter_id as {{ type_text() }}) as meter_id,
+        cast(fault_type as {{ type_text() }}) as fault_type,
+        cast(started_at as {{ type_timestamptz() }}) as started_at,
+        cast(ended_at as {{ type_timestamptz() }}) as ended_at,
         cast(readings as integer) as readings,
         is_active,
         {{ built_at() }} as _built_at

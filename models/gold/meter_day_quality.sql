@@ -147,8 +147,8 @@ scored as (
 final as (
 
     select
-        cast(meter_id as text) as meter_id,
-        cast(neighbourhood as text) as neighbourhood,
+        cast(meter_id as {{ type_text() }}) as meter_id,
+        cast(neighbourhood as {{ type_text() }}) as neighbourhood,
         cast(local_date as date) as local_date,
         cast(expected_slots as integer) as expected_slots,
         cast(measured_slots as integer) as measured_slots,
@@ -158,15 +158,15 @@ final as (
         has_unit_conversion,
         has_out_of_bounds,
         has_fault,
-        cast(fault_types as text) as fault_types,
-        cast(neighbour_correlation as double precision) as neighbour_correlation,
+        cast(fault_types as {{ type_text() }}) as fault_types,
+        cast(neighbour_correlation as {{ type_double() }}) as neighbour_correlation,
         deduction_unit_conversion,
         deduction_interpolation,
         deduction_out_of_bounds,
         deduction_fault,
         deduction_unfilled,
         q_score,
-        cast({{ quality_tier('q_score') }} as text) as tier,
+        cast({{ quality_tier('q_score') }} as {{ type_text() }}) as tier,
         {{ built_at() }} as _built_at
     from scored
 

@@ -114,7 +114,7 @@ neighbourhood_days as (
 
     select
         'neighbourhood_day' as grain,
-        cast(null as text) as meter_id,
+        cast(null as {{ type_text() }}) as meter_id,
         neighbourhood_slots_ranked.neighbourhood,
         neighbourhood_slots_ranked.local_date,
         neighbourhood_slots_ranked.kw as peak_kw,
@@ -149,12 +149,12 @@ rows_to_write as (
 final as (
 
     select
-        cast(grain as text) as grain,
-        cast(meter_id as text) as meter_id,
-        cast(neighbourhood as text) as neighbourhood,
+        cast(grain as {{ type_text() }}) as grain,
+        cast(meter_id as {{ type_text() }}) as meter_id,
+        cast(neighbourhood as {{ type_text() }}) as neighbourhood,
         cast(local_date as date) as local_date,
-        cast(peak_kw as double precision) as peak_kw,
-        cast(peak_slot_start as timestamp with time zone) as peak_slot_start,
+        cast(peak_kw as {{ type_double() }}) as peak_kw,
+        cast(peak_slot_start as {{ type_timestamptz() }}) as peak_slot_start,
         cast({{ round_half_away('peak_kwh', 6) }} as numeric(18, 6)) as peak_kwh,
         cast({{ round_half_away('off_peak_kwh', 6) }} as numeric(18, 6)) as off_peak_kwh,
         {{ built_at() }} as _built_at

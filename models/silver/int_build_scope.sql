@@ -261,7 +261,7 @@ batch_scope as (
         union all
         select
             batch_id as _batch_id,
-            cast(null as timestamp with time zone) as _loaded_at
+            cast(null as {{ type_timestamptz() }}) as _loaded_at
         from load_ledger
         where finished_at > {{ versions_after }}
         union all
@@ -289,7 +289,7 @@ final as (
         rebuild_slots_from,
         rebuild_slots_from_date,
         rebuild_days_from,
-        cast(null as timestamp with time zone) as batch_loaded_at
+        cast(null as {{ type_timestamptz() }}) as batch_loaded_at
     from meter_scope
     union all
     select
@@ -297,11 +297,11 @@ final as (
         cast(null as {{ dbt.type_string() }}) as meter_id,
         neighbourhood,
         cast(null as {{ dbt.type_string() }}) as batch_id,
-        cast(null as timestamp with time zone) as changed_from,
-        cast(null as timestamp with time zone) as rebuild_slots_from,
+        cast(null as {{ type_timestamptz() }}) as changed_from,
+        cast(null as {{ type_timestamptz() }}) as rebuild_slots_from,
         cast(null as date) as rebuild_slots_from_date,
         rebuild_days_from,
-        cast(null as timestamp with time zone) as batch_loaded_at
+        cast(null as {{ type_timestamptz() }}) as batch_loaded_at
     from neighbourhood_changes
     union all
     select
@@ -309,8 +309,8 @@ final as (
         cast(null as {{ dbt.type_string() }}) as meter_id,
         cast(null as {{ dbt.type_string() }}) as neighbourhood,
         batch_id,
-        cast(null as timestamp with time zone) as changed_from,
-        cast(null as timestamp with time zone) as rebuild_slots_from,
+        cast(null as {{ type_timestamptz() }}) as changed_from,
+        cast(null as {{ type_timestamptz() }}) as rebuild_slots_from,
         cast(null as date) as rebuild_slots_from_date,
         cast(null as date) as rebuild_days_from,
         batch_loaded_at

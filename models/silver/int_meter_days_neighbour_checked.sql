@@ -113,12 +113,12 @@ paired_hours as (
     select
         located_hours.meter_id,
         located_hours.local_date,
-        cast(located_hours.mean_micro_kw as double precision) as own_micro_kw,
+        cast(located_hours.mean_micro_kw as {{ type_double() }}) as own_micro_kw,
         cast(
             neighbourhood_hours.sum_mean_micro_kw - located_hours.mean_micro_kw
-            as double precision
+            as {{ type_double() }}
         )
-        / cast(neighbourhood_hours.meters - 1 as double precision) as neighbour_micro_kw
+        / cast(neighbourhood_hours.meters - 1 as {{ type_double() }}) as neighbour_micro_kw
     from located_hours
     inner join neighbourhood_hours
         on
@@ -220,7 +220,7 @@ correlated as (
             when is_evaluated
                 then cast({{ round_half_away(
                     'sum_cross_deviation / nullif(sqrt(sum_own_squares * sum_neighbour_squares), 0)', 6
-                ) }} as double precision)
+                ) }} as {{ type_double() }})
         end as neighbour_correlation
     from evaluated
 

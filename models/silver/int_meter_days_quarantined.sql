@@ -29,11 +29,11 @@ hours_spelled as (
         cast(cast(
             {{ round_half_away('missing_slots * ' ~ interval_minutes ~ ' / 60.0', 2) }}
             as numeric(12, 2)
-        ) as text) as missing_hours_text,
+        ) as {{ type_text() }}) as missing_hours_text,
         cast(cast(
             {{ round_half_away('interpolated_slots * ' ~ interval_minutes ~ ' / 60.0', 2) }}
             as numeric(12, 2)
-        ) as text) as interpolated_hours_text
+        ) as {{ type_text() }}) as interpolated_hours_text
     from bronze_days
 
 ),
@@ -81,7 +81,7 @@ quarantined as (
         deduction_unfilled,
         q_score,
         tier,
-        cast(reasons as text) as reasons
+        cast(reasons as {{ type_text() }}) as reasons
     from reasons_listed
 
 ),

@@ -39,8 +39,8 @@ spans as (
         local_date as first_local_date,
         case
             when
-                lead(local_date) over (partition by meter_id order by local_date)
-                - local_date - 1 <= {{ var('max_silent_days') }}
+                {{ days_between('local_date', 'lead(local_date) over (partition by meter_id order by local_date)') }}
+                - 1 <= {{ var('max_silent_days') }}
                 then lead(local_date) over (partition by meter_id order by local_date) - 1
             else local_date
         end as last_local_date
@@ -52,7 +52,7 @@ calendar_bounds as (
 
     select
         min(first_local_date) as first_local_date,
-        max(last_local_date) - min(first_local_date) as days_spanned
+        {{ days_between('min(first_local_date)', 'max(last_local_date)') }} as days_spanned
     from spans
 
 ),
@@ -60,7 +60,7 @@ calendar_bounds as (
 day_offsets as (
 
     select cast(day_offset as integer) as day_offset
-    from generate_series(0, (select days_spanned from calendar_bounds)) as day_numbers (day_offset)
+    from {{ integer_series('(select days_spanned from calendar_bounds)', 'day_numbers', 'day_offset') }}
 
 ),
 

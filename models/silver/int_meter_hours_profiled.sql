@@ -70,7 +70,7 @@ final as (
         local_hour,
         mean_micro_kw,
         cast(measured_slots as integer) as measured_slots,
-        cast(mean_micro_kw as double precision) / 1000000 as mean_kw,
+        cast(mean_micro_kw as {{ type_double() }}) / 1000000 as mean_kw,
         {{ built_at() }} as _built_at
     from hour_means
 

@@ -32,15 +32,15 @@ gold_days as (
 featured as (
 
     select
-        cast(slots.meter_id as text) as meter_id,
-        cast(slots.neighbourhood as text) as neighbourhood,
-        cast(slots.slot_start as timestamp with time zone) as slot_start,
+        cast(slots.meter_id as {{ type_text() }}) as meter_id,
+        cast(slots.neighbourhood as {{ type_text() }}) as neighbourhood,
+        cast(slots.slot_start as {{ type_timestamptz() }}) as slot_start,
         cast(slots.local_ts as timestamp) as local_ts,
         cast(slots.local_hour as integer) as hour,  -- noqa: RF04
         cast(slots.iso_weekday as integer) as iso_weekday,
         cast(slots.is_weekend as boolean) as is_weekend,
         cast(slots.is_peak as boolean) as is_peak,
-        cast(slots.kw as double precision) as kw,
+        cast(slots.kw as {{ type_double() }}) as kw,
         cast(slots.source = 'interpolated' as boolean) as is_estimated,
         cast(slots.local_date as date) as local_date
     from gold_days

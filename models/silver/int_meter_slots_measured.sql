@@ -69,7 +69,7 @@ first_slots as (
 slot_numbers as (
 
     select cast(slot_number as bigint) as slot_number
-    from generate_series(0, {{ last_slot_number }}) as numbers (slot_number)
+    from {{ integer_series(last_slot_number, 'numbers', 'slot_number') }}
 
 ),
 

@@ -48,8 +48,8 @@ grid_slots_calendared as (
         slot_start,
         local_ts,
         cast(extract(hour from local_ts) as integer) as local_hour,
-        cast(extract(isodow from local_ts) as integer) as iso_weekday,
-        cast(local_ts as time) as local_time
+        {{ iso_weekday('local_ts') }} as iso_weekday,
+        {{ time_of_day('local_ts') }} as local_time
     from grid_slots_in_local_time
 
 ),

@@ -131,7 +131,7 @@ classified as (
 final as (
 
     select
-        _file_sha256 || ':' || cast(_source_line as text) as reading_id,
+        _file_sha256 || ':' || cast(_source_line as {{ type_text() }}) as reading_id,
         meter_id,
         status,
         unit,
