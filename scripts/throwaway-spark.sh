@@ -12,7 +12,8 @@
 #
 # Environment: PYTHON (default: the repo's .venv/bin/python, else python3),
 # GREENSTREAM_SPARK_DRIVER_MEMORY (default 2g), GREENSTREAM_SPARK_START_TIMEOUT
-# (seconds, default 180), JAVA_HOME (else java on PATH).
+# (seconds, default 180), GREENSTREAM_SPARK_SHUFFLE_PARTITIONS (default 4: Spark's 200
+# suit a cluster, not a test's few thousand rows on two cores), JAVA_HOME (else java on PATH).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -109,6 +110,8 @@ start() {
             --conf spark.local.dir="$dir/tmp" \
             --conf spark.sql.warehouse.dir="$dir/warehouse" \
             --conf spark.hadoop.javax.jdo.option.ConnectionURL="jdbc:derby:;databaseName=$dir/metastore_db;create=true" \
+            --conf spark.hadoop.datanucleus.schema.autoCreateAll=true \
+            --conf spark.hadoop.hive.metastore.schema.verification=false \
             --conf spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions \
             --conf spark.sql.catalog.spark_catalog=org.apache.iceberg.spark.SparkSessionCatalog \
             --conf spark.sql.catalog.spark_catalog.type=hive \
@@ -116,6 +119,7 @@ start() {
             --conf spark.sql.session.timeZone=UTC \
             --conf spark.sql.parquet.outputTimestampType=TIMESTAMP_MICROS \
             --conf spark.sql.legacy.allowNonEmptyLocationInCTAS=true \
+            --conf spark.sql.shuffle.partitions="${GREENSTREAM_SPARK_SHUFFLE_PARTITIONS:-4}" \
             --hiveconf hive.server2.thrift.bind.host=127.0.0.1 \
             --hiveconf hive.server2.thrift.port="$port" \
             --hiveconf hive.exec.scratchdir="$dir/scratch" \
