@@ -18,7 +18,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
 	touch $(STAMP)
 
 demo: install
@@ -50,7 +50,8 @@ format: install
 	$(BIN)/sqlfluff fix models tests/singular snapshots
 
 # Performance at utility scale (issue 5): data and warehouses under /tmp, figures into
-# BENCHMARKS.md. Small smoke run: make bench BENCH_ARGS='--meters 500 --sizes "" --skip-postgres'
+# BENCHMARKS.md. Small smoke run:
+# make bench BENCH_ARGS='--meters 500 --sizes "" --skip-postgres --spark-meters 0'
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python benchmarks/bench.py --write BENCHMARKS.md $(BENCH_ARGS)

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench.py [--meters 50000] [--history-days 7,30]
         [--sizes 5000,200000] [--postgres-history-days 7] [--skip-postgres]
+        [--spark-meters 5000]
         [--work /tmp/greenstream-bench]
         [--write BENCHMARKS.md]
 
@@ -26,9 +27,12 @@ its own warehouse, lake, dbt target and log folders under --work):
 4. DuckDB at each of --sizes meters x 1 day: end to end, readings per second, and for
    each size above --meters the growth of the time against that of the meters (target:
    4 times the meters in at most 4.5 times the time).
-5. Peak memory of the pipeline: the largest sum of resident memory of this process's
-   children (the `greenstream` commands) and the PostgreSQL server's processes, sampled
-   every 0.2 s; getrusage's largest child is printed but not judged (Linux charges a
+5. Spark (unless --spark-meters 0): end to end at --spark-meters meters x 1 day on a
+   local Spark Thrift Server (GREENSTREAM_SPARK_HOST, else scripts/throwaway-spark.sh),
+   against the DuckDB run of the same size when --sizes has it.
+6. Peak memory of the pipeline: the largest sum of resident memory of this process's
+   children (the `greenstream` commands) and the PostgreSQL and Spark servers' processes,
+   sampled every 0.2 s; getrusage's largest child is printed but not judged (Linux charges a
    child with its parent's pages until exec, so it is at least this process's peak);
    this process (data generation, floor) is reported apart and not counted. Parquet
    outputs (the lake) against the CSV.
@@ -36,7 +40,8 @@ its own warehouse, lake, dbt target and log folders under --work):
 Prints a table and, with --write, puts it into the file between the markers
 `<!-- bench:SECTION:begin -->` and `<!-- bench:SECTION:end -->` (--section, default
 main; the notes outside them are kept).
-When PGHOST is not set, a throwaway PostgreSQL server is started and stopped after.
+When PGHOST is not set, a throwaway PostgreSQL server is started and stopped after; the
+same for Spark when GREENSTREAM_SPARK_HOST is not set.
 """
 
 from __future__ import annotations
@@ -406,8 +411,62 @@ class Postgres:
         return {**self.env, "PGDATABASE": name}
 
 
+class Spark:
+    """A Spark Thrift Server (GREENSTREAM_SPARK_HOST, or a throwaway one) whose project
+    schemas are dropped before each warehouse (Spark has one catalog)."""
+
+    SCHEMAS = ("raw", "audit", "bronze", "silver", "gold", "snapshots")
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] = {}
+        self.throwaway: str | None = None
+
+    def __enter__(self) -> Spark:
+        keys = ("GREENSTREAM_SPARK_HOST", "GREENSTREAM_SPARK_PORT")
+        if os.environ.get("GREENSTREAM_SPARK_HOST"):
+            self.env = {key: os.environ[key] for key in keys if key in os.environ}
+        else:
+            script = ROOT / "scripts" / "throwaway-spark.sh"
+            started = subprocess.run(
+                [str(script), "start"], capture_output=True, text=True, check=True
+            )
+            exports = dict(item.split("=", 1) for item in shlex.split(started.stdout.strip())[1:])
+            self.throwaway = exports["GREENSTREAM_SPARK_DIR"]
+            self.env = {key: exports[key] for key in keys}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.throwaway is not None:
+            script = ROOT / "scripts" / "throwaway-spark.sh"
+            subprocess.run([str(script), "stop", self.throwaway], check=False)
+
+    def server_pids(self) -> list[int]:
+        if self.throwaway is None:
+            return []
+        return [int((Path(self.throwaway) / "server.pid").read_text().strip())]
+
+    def fresh(self) -> dict[str, str]:
+        from pyhive import hive
+
+        connection = hive.connect(
+            host=self.env["GREENSTREAM_SPARK_HOST"], port=int(self.env["GREENSTREAM_SPARK_PORT"])
+        )
+        try:
+            cursor = connection.cursor()
+            for schema in self.SCHEMAS:
+                cursor.execute(f"drop database if exists {schema} cascade")
+        finally:
+            connection.close()
+        return self.env
+
+
 def engine(
-    target: str, folder: Path, commands: list[str], postgres: Postgres | None, name: str
+    target: str,
+    folder: Path,
+    commands: list[str],
+    postgres: Postgres | None,
+    name: str,
+    spark: Spark | None = None,
 ) -> Engine:
     if folder.exists():
         shutil.rmtree(folder)
@@ -430,6 +489,8 @@ def engine(
     )
     if postgres is not None:
         env.update(postgres.fresh(name))
+    if spark is not None:
+        env.update(spark.fresh())
     return Engine(target, folder, env, commands)
 
 
@@ -604,6 +665,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument(
+        "--spark-meters",
+        type=int,
+        default=5000,
+        help="meters x 1 day end to end on a local Spark (0: no Spark run)",
+    )
+    parser.add_argument(
         "--skip-duckdb", action="store_true", help="no DuckDB run at --meters (sizes still run)"
     )
     parser.add_argument(
@@ -759,6 +826,7 @@ def run(args: argparse.Namespace) -> Report:
                 ),
             )
 
+    duck_at_size: dict[int, float] = {}  # meters -> DuckDB end-to-end seconds
     for meters in sizes:
         with step(f"scaling: {meters:,} meters x 1 day on DuckDB"):
             sized = make_data(work / f"data-{meters}", meters, 0)
@@ -766,6 +834,7 @@ def run(args: argparse.Namespace) -> Report:
             report.add(Figure(f"floor at {meters:,} meters", sized_floor, "s"))
             warehouse = engine("duckdb", work / f"duckdb-{meters}", report.commands, None, "")
             total = end_to_end(report, f"DuckDB {meters:,} meters", warehouse, sized, sized_floor)
+            duck_at_size[meters] = total
             report.add(
                 Figure(f"DuckDB {meters:,} meters: rate", sized.measured_rows / total, "readings/s")
             )
@@ -773,7 +842,30 @@ def run(args: argparse.Namespace) -> Report:
             shutil.rmtree(work / f"data-{meters}")
             if main_run is not None and meters > args.meters:
                 scaling_target(report, args.meters, main_run, meters, total, sized.measured_rows)
+    if args.spark_meters:
+        spark_figure(report, args, work, duck_at_size.get(args.spark_meters))
     return report
+
+
+def spark_figure(
+    report: Report, args: argparse.Namespace, work: Path, duck_seconds: float | None
+) -> None:
+    """End to end on a local Spark at --spark-meters x 1 day (issue 13: a size that fits
+    one machine), beside DuckDB's time for the same data when it was measured."""
+    meters = args.spark_meters
+    with step(f"Spark: {meters:,} meters x 1 day"), Spark() as spark:
+        args.sampler.roots += spark.server_pids()
+        sized = make_data(work / f"data-spark-{meters}", meters, 0)
+        sized_floor, _ = floor_seconds(sized.measured, work / "floor-spark.parquet")
+        report.add(Figure(f"floor at {meters:,} meters (Spark run)", sized_floor, "s"))
+        label = f"Spark (local[2]) {meters:,} meters"
+        warehouse = engine(
+            "spark", work / f"spark-{meters}", report.commands, None, "", spark=spark
+        )
+        total = end_to_end(report, label, warehouse, sized, sized_floor)
+        if duck_seconds is not None:
+            report.add(Figure(f"{label}: time against DuckDB's", total / duck_seconds, "x"))
+        shutil.rmtree(work / f"data-spark-{meters}")
 
 
 def scaling_target(

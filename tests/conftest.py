@@ -1,9 +1,10 @@
-"""Shared fixtures: one warehouse per test on DuckDB and on PostgreSQL.
+"""Shared fixtures: one warehouse per test on DuckDB and on PostgreSQL (and Spark).
 
 PostgreSQL comes from the PG* variables when PGHOST is set (CI starts a
 throwaway server and exports them); otherwise the suite starts its own
 throwaway server with scripts/throwaway-postgres.sh and stops it at the end.
-With CI=true a PostgreSQL that cannot be had fails the run, never skips it.
+Spark likewise: GREENSTREAM_SPARK_HOST and _PORT, or scripts/throwaway-spark.sh.
+With CI=true a server that cannot be had fails the run, never skips it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 import duckdb
 import psycopg2
 import pytest
+
+from greenstream.warehouse import spark_typed
 
 ROOT = Path(__file__).resolve().parents[1]
 GREENSTREAM = str(Path(sys.executable).with_name("greenstream"))
@@ -76,6 +79,8 @@ class Warehouse:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run one query on the warehouse and return every row."""
+        if self.target == "spark":
+            return _spark_query(self.env, sql)
         if self.target == "duckdb":
             with duckdb.connect(self.env["GREENSTREAM_DUCKDB_PATH"]) as connection:
                 connection.execute("set TimeZone = 'UTC'")
@@ -90,6 +95,23 @@ class Warehouse:
         rows = self.query(sql)
         assert len(rows) == 1 and len(rows[0]) == 1, f"expected one value from {sql!r}: {rows}"
         return rows[0][0]
+
+
+def _spark_query(env: dict[str, str], sql: str, *, rows: bool = True) -> list[tuple[Any, ...]]:
+    """One statement on the Spark Thrift Server; a query's rows typed as the other engines'."""
+    from pyhive import hive
+
+    connection = hive.connect(
+        host=env["GREENSTREAM_SPARK_HOST"], port=int(env["GREENSTREAM_SPARK_PORT"])
+    )
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        if not rows:
+            return []
+        return spark_typed(cursor.description, cursor.fetchall())
+    finally:
+        connection.close()
 
 
 def _pg_connect(env: dict[str, str], dbname: str | None = None) -> Any:
@@ -127,13 +149,49 @@ def postgres_server() -> Iterator[dict[str, str] | None]:
 
 
 _PG_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+_SPARK_VARS = ("GREENSTREAM_SPARK_HOST", "GREENSTREAM_SPARK_PORT")
+# Spark has one catalog: a warehouse is the project's schemas, dropped before each use.
+SPARK_SCHEMAS = ("raw", "audit", "bronze", "silver", "gold", "snapshots", "main")
+
+
+@pytest.fixture(scope="session")
+def spark_server() -> Iterator[dict[str, str] | None]:
+    """The address of a Spark Thrift Server, or None (a failure in CI). One server for the
+    whole run: a test that uses it owns it (one test module, on one worker)."""
+    if os.environ.get("GREENSTREAM_SPARK_HOST"):
+        yield {name: os.environ.get(name, "") for name in _SPARK_VARS}
+        return
+    script = ROOT / "scripts" / "throwaway-spark.sh"
+    started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        reason = f"no Spark: {started.stderr.strip()}"
+        if IN_CI:
+            pytest.fail(reason)
+        yield None
+        return
+    exports = dict(
+        pair.split("=", 1) for pair in shlex.split(started.stdout.strip())[1:] if "=" in pair
+    )
+    try:
+        yield {name: exports[name] for name in _SPARK_VARS}
+    finally:
+        subprocess.run([str(script), "stop", exports["GREENSTREAM_SPARK_DIR"]], check=False)
+
+
+def _spark_reset(spark: dict[str, str]) -> None:
+    """Drop the project's schemas and everything in them: an empty Spark warehouse."""
+    for schema in SPARK_SCHEMAS:
+        _spark_query(spark, f"drop database if exists {schema} cascade", rows=False)
 
 
 @contextmanager
 def make_warehouse(
-    target: str, tmp_path: Path, postgres: dict[str, str] | None
+    target: str,
+    tmp_path: Path,
+    postgres: dict[str, str] | None,
+    spark: dict[str, str] | None = None,
 ) -> Iterator[Warehouse]:
-    """Create a private warehouse on `target`; drop it afterwards."""
+    """Create a private warehouse on `target`; drop it afterwards (Spark: empty it first)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -152,6 +210,13 @@ def make_warehouse(
         PGTZ="UTC",
     )
     database = None
+    if target == "spark":
+        if spark is None:
+            if IN_CI:
+                pytest.fail("Spark is required in CI")
+            pytest.skip("no Spark Thrift Server on this machine (pip install -e '.[spark]')")
+        env.update(spark)
+        _spark_reset(spark)
     if target == "postgres":
         if postgres is None:
             if IN_CI:

@@ -78,6 +78,8 @@ def test_bench_runs_small_and_prints_every_figure(tmp_path: Path) -> None:
             "--sizes",
             "400",
             "--skip-postgres",
+            "--spark-meters",
+            "0",
             "--work",
             str(tmp_path / "work"),
             "--write",

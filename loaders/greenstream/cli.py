@@ -24,7 +24,7 @@ from greenstream.load import (
     parse_mapping,
 )
 from greenstream.settings import TARGETS, Settings
-from greenstream.warehouse import Warehouse
+from greenstream.warehouse import Warehouse, spark_errors
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +176,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.verb in ("retention", "restore"):
         from greenstream import retention
 
+        if settings.target == "spark":
+            raise UserError(
+                f"{args.verb} is not available on Spark yet: there, expire old Iceberg "
+                "snapshots and files with the platform's own maintenance (README)"
+            )
         return retention.main(args, settings)
     if args.verb == "setup-roles":
         from greenstream import access
@@ -277,7 +282,7 @@ def _open(settings: Settings) -> Warehouse:
     warehouse = Warehouse(settings)
     try:
         warehouse.ensure_raw_schema()
-    except (duckdb.Error, psycopg2.Error) as error:
+    except (duckdb.Error, psycopg2.Error, *spark_errors()) as error:
         warehouse.close()
         first = str(error).strip().splitlines()[0]
         raise RunFailed(

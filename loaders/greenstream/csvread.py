@@ -555,5 +555,7 @@ def _scalar_int(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def first_line(error: BaseException) -> str:
-    text = str(error).strip()
+    # PyHive (Spark) raises with the server's whole response: its message is in the status
+    status = getattr(error.args[0], "status", None) if error.args else None
+    text = str(getattr(status, "errorMessage", None) or error).strip()
     return text.splitlines()[0] if text else type(error).__name__

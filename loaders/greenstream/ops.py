@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import psycopg2
 
+from greenstream.csvread import first_line
 from greenstream.errors import RunFailed, WarehouseUnavailable
 from greenstream.settings import PostgresAddress, Settings, SparkAddress
 from greenstream.warehouse import Warehouse, spark_errors
@@ -57,6 +58,14 @@ class Reader:
         address = PostgresAddress.from_env()
         return f"postgres {address.host}:{address.port}/{address.database}"
 
+    @property
+    def double_type(self) -> str:
+        """The engine's name of a double (Spark has no `double precision`)."""
+        return "double" if self.settings.target == "spark" else "double precision"
+
+    def quote(self, name: str) -> str:
+        return self._warehouse.quote(name) if self._warehouse is not None else f'"{name}"'
+
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.query(sql, params)[1]
 
@@ -72,7 +81,7 @@ class Reader:
             assert self._warehouse is not None
             return self._warehouse.query(sql, params)
         except (duckdb.Error, psycopg2.Error, *spark_errors()) as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            first = first_line(error)
             raise RunFailed(
                 f"the warehouse refused a query ({type(error).__name__}: {first}); "
                 "rebuild it with greenstream build and try again"
@@ -261,10 +270,13 @@ def _test_result(node: dict[str, Any]) -> TestResult:
 
 
 def _relation(relation_name: Any) -> tuple[str, str] | None:
-    """`"db"."audit"."name"` -> ("audit", "name")."""
+    """`"db"."audit"."name"` (Spark: `audit.name`) -> ("audit", "name")."""
     if not isinstance(relation_name, str):
         return None
-    parts = [part.replace('""', '"') for part in re.findall(r'"((?:[^"]|"")*)"', relation_name)]
+    parts = [
+        quoted.replace('""', '"') or bare
+        for quoted, bare in re.findall(r'"((?:[^"]|"")*)"|([^."]+)', relation_name)
+    ]
     return (parts[-2], parts[-1]) if len(parts) >= 2 else None
 
 
@@ -279,7 +291,7 @@ def _print_result(reader: Reader, result: TestResult) -> None:
         print("    no stored failing rows")
         return
     schema, table = result.relation
-    names, rows = reader.query(f'select * from {schema}."{table}" limit {SAMPLE_ROWS}')
+    names, rows = reader.query(f"select * from {schema}.{reader.quote(table)} limit {SAMPLE_ROWS}")
     print(f"    sample rows from {schema}.{table}:")
     # the tested column (or the columns found NULL, test not_null_columns), the row's own
     # columns, where it came from, the other lineage columns

@@ -155,7 +155,7 @@ def collect(reader: Reader) -> ReportData:
             "percentile_cont(0.25) within group (order by score), "
             "percentile_cont(0.5) within group (order by score), "
             "percentile_cont(0.75) within group (order by score), max(score) "
-            "from (select local_date, cast(q_score as double precision) as score "
+            f"from (select local_date, cast(q_score as {reader.double_type}) as score "
             "from gold.meter_day_quality) as scores group by local_date"
         )
     }

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator, Sequence
+import zoneinfo
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import zoneinfo
 
 import duckdb
 import psycopg2
@@ -202,10 +202,13 @@ class Warehouse:
         cursor = (self._pg or self._spark).cursor()
         try:
             cursor.execute(*self._with_params(sql, params))
-            names = [column[0] for column in cursor.description or []]
-            return names, [tuple(row) for row in cursor.fetchall()]
+            description = cursor.description or []
+            rows = [tuple(row) for row in cursor.fetchall()]
         finally:
             cursor.close()
+        if self._spark is not None:
+            rows = spark_typed(description, rows)
+        return [column[0] for column in description], rows
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -249,7 +252,7 @@ class Warehouse:
         `create ... if not exists` before it looks, and the loader and transformer
         roles may not create schemas.
         """
-        statements = (*RAW_DDL, *AUDIT_DDL)
+        statements: tuple[str, ...] = (*RAW_DDL, *AUDIT_DDL)
         if self._spark is not None:
             statements = tuple(_spark_ddl(statement) for statement in statements)
         existing = self.tables(("raw", "audit"))
@@ -302,6 +305,27 @@ def _spark_ddl(statement: str) -> str:
     ):
         statement = re.sub(standard, spark, statement)
     return statement + " using iceberg" if statement.startswith("create table") else statement
+
+
+# PyHive returns these Spark types as text (timestamps it parses itself, naive at UTC).
+_SPARK_TEXT_TYPES: dict[str, Callable[[str], Any]] = {
+    "DATE_TYPE": dt.date.fromisoformat,
+    "DECIMAL_TYPE": Decimal,
+}
+
+
+def spark_typed(
+    description: Sequence[Sequence[Any]], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Rows from PyHive with dates and decimals typed as the other engines give them."""
+    parsers = [_SPARK_TEXT_TYPES.get(column[1]) for column in description]
+    return [
+        tuple(
+            parse(value) if parse and isinstance(value, str) else value
+            for parse, value in zip(parsers, row, strict=True)
+        )
+        for row in rows
+    ]
 
 
 def _spark_literal(value: Any) -> str:

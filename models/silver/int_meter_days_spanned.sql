@@ -30,6 +30,16 @@ active_days as (
 
 ),
 
+active_days_paired as (
+
+    select
+        meter_id,
+        local_date,
+        lead(local_date) over (partition by meter_id order by local_date) as next_active_date
+    from active_days
+
+),
+
 -- an active day spans the days up to the next active day, unless the silence between
 -- them is longer than max_silent_days (SPEC §5): then it spans itself only
 spans as (
@@ -39,12 +49,12 @@ spans as (
         local_date as first_local_date,
         case
             when
-                {{ days_between('local_date', 'lead(local_date) over (partition by meter_id order by local_date)') }}
-                - 1 <= {{ var('max_silent_days') }}
-                then lead(local_date) over (partition by meter_id order by local_date) - 1
+                {{ days_between('local_date', 'next_active_date') }} - 1
+                <= {{ var('max_silent_days') }}
+                then next_active_date - 1
             else local_date
         end as last_local_date
-    from active_days
+    from active_days_paired
 
 ),
 
@@ -60,7 +70,8 @@ calendar_bounds as (
 day_offsets as (
 
     select cast(day_offset as integer) as day_offset
-    from {{ integer_series('(select days_spanned from calendar_bounds)', 'day_numbers', 'day_offset') }}
+    from
+        {{ integer_series('(select days_spanned from calendar_bounds)', 'numbers', 'day_offset') }}
 
 ),
 
