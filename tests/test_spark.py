@@ -21,8 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_parity import CONTRACT_TABLES, columns, same, snapshot
-from test_incremental import VARS, build_all_at_once, contract_tables, prepare_inputs
+from test_engine_parity import CONTRACT_TABLES, columns, snapshot
+from test_incremental import (
+    VARS,
+    assert_same_tables,
+    build_all_at_once,
+    contract_tables,
+    prepare_inputs,
+)
 
 from conftest import GREENSTREAM, Warehouse, make_warehouse
 
@@ -36,35 +42,30 @@ def parity_tables(warehouse: Warehouse) -> dict[str, Any]:
     }
 
 
-def assert_same_tables(left: dict[str, Any], right: dict[str, Any]) -> None:
-    for table in CONTRACT_TABLES:
-        (left_columns, left_rows), (right_columns, right_rows) = left[table], right[table]
-        assert left_columns == right_columns, table
-        assert left_rows, f"{table} is empty: the data set does not exercise it"
-        assert len(left_rows) == len(right_rows), table
-        for one, other in zip(left_rows, right_rows, strict=True):
-            assert all(same(a, b) for a, b in zip(one, other, strict=True)), (table, one, other)
-
-
 @dataclass
-class Results:
-    """What the tests compare, read once from each warehouse the module builds."""
+class Parity:
+    """`greenstream run` of the parity data set on DuckDB and on Spark, and what status,
+    failures and report print of the Spark warehouse."""
 
-    duckdb_run: dict[str, Any]
-    spark_run: dict[str, Any]
+    duckdb: dict[str, Any]
+    spark: dict[str, Any]
     status: str
     failures: str
     report: Path
+
+
+@dataclass
+class Scenario:
+    """The §9 scenario on Spark: one file at a time, then a full refresh; all at once."""
+
     one_by_one: dict[str, Any]
     full_refresh: dict[str, Any]
     all_at_once: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def results(
-    tmp_path_factory: pytest.TempPathFactory, spark_server: dict[str, str] | None
-) -> Results:
-    root = tmp_path_factory.mktemp("spark")
+def parity(tmp_path_factory: pytest.TempPathFactory, spark_server: dict[str, str] | None) -> Parity:
+    root = tmp_path_factory.mktemp("spark_parity")
     data = root / "data"
     subprocess.run(
         [GREENSTREAM, "generate", "--meters", "60", "--days", "3", "--seed", "11", "--out", data],
@@ -75,16 +76,30 @@ def results(
     (root / "duckdb").mkdir()
     with make_warehouse("duckdb", root / "duckdb", None) as duck:
         duck.cli(*run)
-        duckdb_run = parity_tables(duck)
-    (root / "spark_run").mkdir()
-    with make_warehouse("spark", root / "spark_run", None, spark_server) as spark:
+        duckdb_tables = parity_tables(duck)
+    (root / "spark").mkdir()
+    with make_warehouse("spark", root / "spark", None, spark_server) as spark:
         spark.cli(*run)
-        spark_run = parity_tables(spark)
-        status = spark.cli("status").stdout
-        failures = spark.cli("failures").stdout
-        spark.cli("report", "--out", root / "report.html")
+        return Parity(
+            duckdb_tables,
+            parity_tables(spark),
+            spark.cli("status").stdout,
+            spark.cli("failures").stdout,
+            _report(spark, root / "report.html"),
+        )
 
-    registry, steps = prepare_inputs(root / "scenario")
+
+def _report(warehouse: Warehouse, out: Path) -> Path:
+    warehouse.cli("report", "--out", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def scenario(
+    tmp_path_factory: pytest.TempPathFactory, spark_server: dict[str, str] | None
+) -> Scenario:
+    root = tmp_path_factory.mktemp("spark_scenario")
+    registry, steps = prepare_inputs(root)
     (root / "one_by_one").mkdir()
     with make_warehouse("spark", root / "one_by_one", None, spark_server) as spark:
         spark.cli("load", "--registry", registry)
@@ -98,33 +113,23 @@ def results(
     (root / "all_at_once").mkdir()
     with make_warehouse("spark", root / "all_at_once", None, spark_server) as spark:
         all_at_once = build_all_at_once(spark, registry, steps)
-    return Results(
-        duckdb_run,
-        spark_run,
-        status,
-        failures,
-        root / "report.html",
-        one_by_one,
-        full_refresh,
-        all_at_once,
-    )
+    return Scenario(one_by_one, full_refresh, all_at_once)
 
 
-def test_greenstream_run_on_spark_gives_duckdbs_contract_tables(results: Results) -> None:
-    assert_same_tables(results.duckdb_run, results.spark_run)
+def test_greenstream_run_on_spark_gives_duckdbs_contract_tables(parity: Parity) -> None:
+    assert_same_tables(parity.duckdb, parity.spark)
 
 
-def test_one_by_one_equals_all_at_once_on_spark(results: Results) -> None:
-    assert_same_tables(results.one_by_one, results.all_at_once)
+def test_status_failures_and_report_read_the_spark_warehouse(parity: Parity) -> None:
+    assert "spark 127.0.0.1:" in parity.status
+    assert "60 meters" in parity.status
+    assert "silver_meter_slots_faulty" in parity.failures
+    assert "GreenStream" in parity.report.read_text(encoding="utf-8")
 
 
-def test_full_refresh_equals_the_incremental_result_on_spark(results: Results) -> None:
-    assert_same_tables(results.one_by_one, results.full_refresh)
+def test_one_by_one_equals_all_at_once_on_spark(scenario: Scenario) -> None:
+    assert_same_tables(scenario.one_by_one, scenario.all_at_once)
 
 
-def test_status_failures_and_report_read_the_spark_warehouse(results: Results) -> None:
-    # the parity data set has 60 meters over 3 days, and faults the warn tests count
-    assert "spark 127.0.0.1:" in results.status
-    assert "60 meters" in results.status
-    assert "silver_meter_slots_faulty" in results.failures
-    assert "GreenStream" in results.report.read_text(encoding="utf-8")
+def test_full_refresh_equals_the_incremental_result_on_spark(scenario: Scenario) -> None:
+    assert_same_tables(scenario.one_by_one, scenario.full_refresh)

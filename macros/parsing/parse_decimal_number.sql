@@ -12,10 +12,10 @@
     {%- set mantissa = "split_part(lower(" ~ text ~ "), 'e', 1)" -%}
     {%- set exponent_text = "split_part(lower(" ~ text ~ "), 'e', 2)" -%}
     {#- integer digits without sign and leading zeros; fraction digits -#}
-    {%- set integer_digits = "ltrim(split_part(" ~ mantissa ~ ", '.', 1), '+-0')" -%}
+    {%- set integer_digits = greenstream.trim_characters("split_part(" ~ mantissa ~ ", '.', 1)", "'+-0'", 'leading') -%}
     {%- set fraction_digits = "split_part(" ~ mantissa ~ ", '.', 2)" -%}
-    {%- set fraction_significant = "ltrim(" ~ fraction_digits ~ ", '0')" -%}
-    {%- set exponent_digits = "ltrim(" ~ exponent_text ~ ", '+-0')" -%}
+    {%- set fraction_significant = greenstream.trim_characters(fraction_digits, "'0'", 'leading') -%}
+    {%- set exponent_digits = greenstream.trim_characters(exponent_text, "'+-0'", 'leading') -%}
     {%- set exponent = "(case when substr(" ~ exponent_text ~ ", 1, 1) = '-' then -1 else 1 end) * " ~ cast_validated("case when " ~ exponent_digits ~ " = '' then '0' else " ~ exponent_digits ~ " end", 'bigint') -%}
     {#- k such that 10^k <= |value| < 10^(k + 1) -#}
     {%- set order_of_magnitude = "(case when " ~ integer_digits ~ " <> '' then length(" ~ integer_digits ~ ") - 1 else length(" ~ fraction_significant ~ ") - length(" ~ fraction_digits ~ ") - 1 end) + " ~ exponent -%}

@@ -6,6 +6,6 @@
 {% macro trim_whitespace(expr) -%}
     case
         when ascii({{ expr }}) > 32 and ascii(right({{ expr }}, 1)) > 32 then {{ expr }}
-        else trim({{ expr }}, chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(32))
+        else {{ greenstream.trim_characters(expr, 'chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(32)') }}
     end
 {%- endmacro %}
