@@ -121,8 +121,10 @@ def test_greenstream_run_on_spark_gives_duckdbs_contract_tables(parity: Parity) 
 
 
 def test_status_failures_and_report_read_the_spark_warehouse(parity: Parity) -> None:
+    meter_days = len(parity.duckdb["gold.meter_day_quality"][1])
     assert "spark 127.0.0.1:" in parity.status
-    assert "60 meters" in parity.status
+    assert "reading files: 3 loaded" in parity.status  # one per day of the data set
+    assert f"meter-days: {meter_days:,} from 2024-01-01 to 2024-01-03" in parity.status
     assert "silver_meter_slots_faulty" in parity.failures
     assert "GreenStream" in parity.report.read_text(encoding="utf-8")
 

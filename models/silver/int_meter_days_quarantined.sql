@@ -1,7 +1,10 @@
+{#- on Spark this table is the Parquet export of quarantine: partitioned by month of
+    local_date (doc `gold_lake_exports`) -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='build_scope',
     scope_grain='meter_day',
+    partition_by=('months(local_date)' if target.type == 'spark' else none),
 ) }}
 {%- set interval_minutes = var('reading_interval_minutes') %}
 
