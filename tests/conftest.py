@@ -125,29 +125,6 @@ def _pg_connect(env: dict[str, str], dbname: str | None = None) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[dict[str, str] | None]:
-    """PG* variables of a reachable server, or None (a failure in CI)."""
-    if os.environ.get("PGHOST"):
-        yield {name: os.environ.get(name, "") for name in _PG_VARS}
-        return
-    script = ROOT / "scripts" / "throwaway-postgres.sh"
-    started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
-    if started.returncode != 0:
-        reason = f"no PostgreSQL: {started.stderr.strip()}"
-        if IN_CI:
-            pytest.fail(reason)
-        yield None
-        return
-    exports = dict(
-        pair.split("=", 1) for pair in shlex.split(started.stdout.strip())[1:] if "=" in pair
-    )
-    try:
-        yield {name: exports.get(name, "") for name in _PG_VARS}
-    finally:
-        subprocess.run([str(script), "stop", exports["GREENSTREAM_PG_DIR"]], check=False)
-
-
 _PG_VARS = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 _SPARK_VARS = ("GREENSTREAM_SPARK_HOST", "GREENSTREAM_SPARK_PORT")
 # Spark has one catalog: a warehouse is the project's schemas, dropped before each use.
@@ -155,16 +132,33 @@ SPARK_SCHEMAS = ("raw", "audit", "bronze", "silver", "gold", "snapshots", "main"
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[dict[str, str] | None]:
+    """PG* variables of a reachable server, or None (a failure in CI)."""
+    with _server("PostgreSQL", _PG_VARS, "throwaway-postgres.sh", "GREENSTREAM_PG_DIR") as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
 def spark_server() -> Iterator[dict[str, str] | None]:
     """The address of a Spark Thrift Server, or None (a failure in CI). One server for the
     whole run: a test that uses it owns it (one test module, on one worker)."""
-    if os.environ.get("GREENSTREAM_SPARK_HOST"):
-        yield {name: os.environ.get(name, "") for name in _SPARK_VARS}
+    with _server("Spark", _SPARK_VARS, "throwaway-spark.sh", "GREENSTREAM_SPARK_DIR") as env:
+        yield env
+
+
+@contextmanager
+def _server(
+    name: str, variables: tuple[str, ...], script_name: str, folder_variable: str
+) -> Iterator[dict[str, str] | None]:
+    """The server the environment names (its first variable set), else a throwaway one
+    started by the script and stopped after; None when none can be had (a failure in CI)."""
+    if os.environ.get(variables[0]):
+        yield {variable: os.environ.get(variable, "") for variable in variables}
         return
-    script = ROOT / "scripts" / "throwaway-spark.sh"
+    script = ROOT / "scripts" / script_name
     started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=False)
     if started.returncode != 0:
-        reason = f"no Spark: {started.stderr.strip()}"
+        reason = f"no {name}: {started.stderr.strip()}"
         if IN_CI:
             pytest.fail(reason)
         yield None
@@ -173,9 +167,9 @@ def spark_server() -> Iterator[dict[str, str] | None]:
         pair.split("=", 1) for pair in shlex.split(started.stdout.strip())[1:] if "=" in pair
     )
     try:
-        yield {name: exports[name] for name in _SPARK_VARS}
+        yield {variable: exports.get(variable, "") for variable in variables}
     finally:
-        subprocess.run([str(script), "stop", exports["GREENSTREAM_SPARK_DIR"]], check=False)
+        subprocess.run([str(script), "stop", exports[folder_variable]], check=False)
 
 
 def _spark_reset(spark: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -458,6 +459,9 @@ class Loader:
             raise  # the watcher's policy: the file stays where it is
         except _Failed as failed:  # any other failure: dead letter
             reason = _warehouse_reason(failed.error, failed.attempts)
+            with suppress(Exception):  # Spark: what landed before the failure goes (the
+                # ledger has no `loaded` row for the file; a next load cleans it anyway)
+                self.landing.clear_partial(prepared.sha256, prepared.kind)
             return self._dead_letter(
                 prepared.path, prepared.kind, prepared.sha256, reason, failed.attempts,
                 started_at, clock,

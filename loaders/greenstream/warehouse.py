@@ -183,7 +183,7 @@ class Warehouse:
         """psycopg2 takes `%s` placeholders; on Spark the values are written into the
         statement as literals, timestamps typed (Iceberg tables refuse text for them)."""
         if self._spark is None:
-            return _pyformat_params(sql), params
+            return _pg_params(sql), params
         if not params:
             return sql, None
         literals = iter(_spark_literal(value) for value in params)
@@ -374,21 +374,30 @@ def spark_errors() -> tuple[type[BaseException], ...]:
     return (Error, TException)
 
 
+def _spark_lost_connection() -> tuple[type[BaseException], ...]:
+    """The error of a lost Thrift connection to Spark (none without the `spark` extra)."""
+    try:
+        from thrift.transport.TTransport import TTransportException
+    except ImportError:
+        return ()
+    return (TTransportException,)
+
+
 def is_transient(error: BaseException) -> bool:
     """Errors worth retrying: lock or I/O conflicts, lost connections, serialization failures."""
     if isinstance(error, duckdb.TransactionException | duckdb.IOException):
         return True
     if isinstance(error, psycopg2.OperationalError | psycopg2.InterfaceError):
         return True
-    if spark_errors() and type(error).__name__ == "TTransportException":
-        return True  # the Thrift connection to Spark was lost
+    if isinstance(error, _spark_lost_connection()):
+        return True
     return isinstance(
         error, psycopg2.errors.SerializationFailure | psycopg2.errors.DeadlockDetected
     )
 
 
-def _pyformat_params(sql: str) -> str:
-    """Queries are written with DuckDB's `?` placeholders; psycopg2 and PyHive want `%s`."""
+def _pg_params(sql: str) -> str:
+    """Queries are written with DuckDB's `?` placeholders; psycopg2 wants `%s`."""
     return sql.replace("%", "%%").replace("?", "%s")
 
 
@@ -438,9 +447,11 @@ def _connect_spark(settings: Settings) -> Any:
 
     address = SparkAddress.from_env(settings.lake_dir)
     try:
-        # the loader passes timestamps as text literals (PyHive's parameters), which
-        # Spark's default (ANSI) store assignment refuses to cast into timestamp columns
-        connection = hive.connect(host=address.host, port=address.port)
+        connection = hive.connect(
+            host=address.host,
+            port=address.port,
+            username=os.environ.get("GREENSTREAM_SPARK_USER") or None,
+        )
     except TTransportException as error:
         raise WarehouseUnavailable(
             f"cannot reach the Spark Thrift Server at {address.host}:{address.port} "

@@ -6,7 +6,7 @@
 {%- endmacro %}
 
 {% macro default__utc_wall_clock(ts) -%}
-    ({{ ts }} at time zone 'UTC')
+    (({{ ts }}) at time zone 'UTC')
 {%- endmacro %}
 
 {% macro spark__utc_wall_clock(ts) -%}
@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {% macro default__instant_of_utc_wall_clock(ts) -%}
-    ({{ ts }} at time zone 'UTC')
+    (({{ ts }}) at time zone 'UTC')
 {%- endmacro %}
 
 {% macro spark__instant_of_utc_wall_clock(ts) -%}
