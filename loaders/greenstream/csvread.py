@@ -45,6 +45,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from greenstream.errors import first_line
+
 BOM = b"\xef\xbb\xbf"
 STAGE_TABLE = "gs_stage"
 STAGE_VIEW = "gs_stage_lines"
@@ -552,10 +554,3 @@ def _scalar_int(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = connection.execute(sql).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def first_line(error: BaseException) -> str:
-    # PyHive (Spark) raises with the server's whole response: its message is in the status
-    status = getattr(error.args[0], "status", None) if error.args else None
-    text = str(getattr(status, "errorMessage", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

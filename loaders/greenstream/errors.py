@@ -25,3 +25,12 @@ class RunFailed(OneLineError):
 
 class WarehouseUnavailable(RunFailed):
     """The warehouse cannot be reached (PostgreSQL down) or opened (DuckDB file locked)."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none), for a
+    one-line report."""
+    # PyHive (Spark) raises with the server's whole response: its message is in the status
+    status = getattr(error.args[0], "status", None) if error.args else None
+    text = str(getattr(status, "errorMessage", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

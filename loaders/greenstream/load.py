@@ -30,7 +30,7 @@ import duckdb.func
 
 from greenstream import csvread, pii
 from greenstream.csvread import FileRejected, sql_literal
-from greenstream.errors import UserError, WarehouseUnavailable
+from greenstream.errors import UserError, WarehouseUnavailable, first_line
 from greenstream.settings import Settings, SparkAddress
 from greenstream.warehouse import Warehouse, is_transient
 
@@ -355,7 +355,7 @@ class Loader:
         except FileRejected as error:
             return self._dead_letter(path, kind, sha256, str(error), 0, started_at, clock)
         except Exception as error:  # a file nobody foresaw: it must not stop the others
-            detail = "" if kind == "registry" else f": {csvread.first_line(error)}"
+            detail = "" if kind == "registry" else f": {first_line(error)}"
             reason = f"cannot read the file ({type(error).__name__}{detail})"
             return self._dead_letter(path, kind, sha256, reason, 0, started_at, clock)
         try:
@@ -483,7 +483,7 @@ class Loader:
             except Exception as error:
                 if not is_transient(error) or attempt >= self.retry.attempts:
                     if is_transient(error) and not self.retry.dead_letter_on_outage:
-                        raise WarehouseUnavailable(csvread.first_line(error)) from error
+                        raise WarehouseUnavailable(first_line(error)) from error
                     raise _Failed(error, attempt) from error
                 self.retry.sleep(backoff_seconds(attempt, self.retry.jitter()))
                 try:
@@ -667,7 +667,7 @@ def _find_columns(
 
 
 def _warehouse_reason(error: BaseException, attempts: int) -> str:
-    first = csvread.first_line(error)
+    first = first_line(error)
     if is_transient(error):
         return f"warehouse error after {attempts} attempts: {type(error).__name__}: {first}"
     return f"warehouse refused the file: {type(error).__name__}: {first}"

@@ -22,8 +22,7 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.csvread import first_line
-from greenstream.errors import RunFailed, WarehouseUnavailable
+from greenstream.errors import RunFailed, WarehouseUnavailable, first_line
 from greenstream.settings import PostgresAddress, Settings, SparkAddress
 from greenstream.warehouse import Warehouse, spark_errors
 

@@ -34,7 +34,7 @@ from typing import Any
 import duckdb
 import psycopg2
 
-from greenstream.errors import WarehouseUnavailable
+from greenstream.errors import WarehouseUnavailable, first_line
 from greenstream.settings import Settings
 from greenstream.transform import run_dbt
 from greenstream.warehouse import Warehouse
@@ -403,8 +403,3 @@ def _release_duckdb() -> None:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

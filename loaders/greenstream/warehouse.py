@@ -16,7 +16,7 @@ import duckdb
 import psycopg2
 import psycopg2.errors
 
-from greenstream.errors import UserError, WarehouseUnavailable
+from greenstream.errors import UserError, WarehouseUnavailable, first_line
 from greenstream.settings import PostgresAddress, Settings, SparkAddress
 
 # The loader owns `raw`: every field as the text that was read, plus lineage.
@@ -408,7 +408,7 @@ def _connect_duckdb(settings: Settings) -> duckdb.DuckDBPyConnection:
         connection = duckdb.connect(str(path))
     except duckdb.IOException as error:
         raise WarehouseUnavailable(
-            f"cannot open the DuckDB file {path}: {_first_line(error)}; "
+            f"cannot open the DuckDB file {path}: {first_line(error)}; "
             "close the other program using it (a DuckDB CLI, a notebook) and try again"
         ) from error
     connection.execute("set TimeZone = 'UTC'")
@@ -430,7 +430,7 @@ def _connect_postgres() -> Any:
         )
     except psycopg2.OperationalError as error:
         raise WarehouseUnavailable(
-            f"cannot reach PostgreSQL at {host}:{port} ({_first_line(error)}); "
+            f"cannot reach PostgreSQL at {host}:{port} ({first_line(error)}); "
             "start the server or set PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE"
         ) from error
     return connection
@@ -455,12 +455,7 @@ def _connect_spark(settings: Settings) -> Any:
     except TTransportException as error:
         raise WarehouseUnavailable(
             f"cannot reach the Spark Thrift Server at {address.host}:{address.port} "
-            f"({_first_line(error)}); start it (scripts/throwaway-spark.sh start) or set "
+            f"({first_line(error)}); start it (scripts/throwaway-spark.sh start) or set "
             "GREENSTREAM_SPARK_HOST and GREENSTREAM_SPARK_PORT"
         ) from error
     return connection
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -47,7 +47,7 @@ from types import FrameType
 from typing import Any
 
 from greenstream import pipeline
-from greenstream.errors import UserError, WarehouseUnavailable
+from greenstream.errors import UserError, WarehouseUnavailable, first_line
 from greenstream.load import (
     CSV_SUFFIXES,
     FileOutcome,
@@ -322,7 +322,7 @@ class Watcher:
         outage = isinstance(error, WarehouseUnavailable) or is_transient(error)
         what = "warehouse unavailable" if outage else f"cycle failed ({type(error).__name__})"
         _say(
-            f"watch: {what}: {pipeline.first_line(error)}; files stay in {self.landing}; "
+            f"watch: {what}: {first_line(error)}; files stay in {self.landing}; "
             f"retrying in {delay:.1f} s"
         )
         if alert and self.failures == OUTAGE_RETRIES + 1:
@@ -330,7 +330,7 @@ class Watcher:
                 "error",
                 "warehouse" if outage else "watch cycle",
                 f"failing since {_stamp(self.failing_since)} ({self.failures} attempts): "
-                f"{pipeline.first_line(error)}; files wait in {self.landing}",
+                f"{first_line(error)}; files wait in {self.landing}",
             )
 
     def _recovered(self) -> None:
