@@ -51,13 +51,13 @@
             and {{ second }} <= 59
         ) then null
         {#- no numeric offset ('Z' or none): the wall clock is UTC #}
-        when {{ zone_length }} <= 1 then {{ greenstream.instant_of_utc_wall_clock(canonical_timestamp) }}
+        when {{ zone_length }} <= 1 then {{ greenstream.at_utc(canonical_timestamp) }}
         when {{ offset_minute }} > 59 or {{ offset_hour }} * 60 + {{ offset_minute }} > 18 * 60
             then null
         when substr({{ text }}, 1, 10) = '0001-01-01' and {{ utc_minute_of_local_day }} < 0
             then null
         when substr({{ text }}, 1, 10) = '9999-12-31' and {{ utc_minute_of_local_day }} >= 1440
             then null
-        else {{ greenstream.instant_of_utc_wall_clock(greenstream.add_minutes(canonical_timestamp, '-(' ~ offset_minutes ~ ')')) }}
+        else {{ greenstream.at_utc(greenstream.add_minutes(canonical_timestamp, '-(' ~ offset_minutes ~ ')')) }}
     end
 {%- endmacro %}

@@ -34,7 +34,7 @@ final as (
         valid_from_text,
         coalesce(
             {{ parse_iso_date('valid_from_text') }},
-            cast({{ utc_wall_clock('_loaded_at') }} as date)
+            cast({{ at_utc('_loaded_at') }} as date)
         ) as effective_from_date,
         _batch_id,
         _source_file,
