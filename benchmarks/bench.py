@@ -354,6 +354,18 @@ class Engine:
         return sum(path.stat().st_size for path in lake.rglob("*.parquet")) if lake.exists() else 0
 
 
+def start_throwaway(script_name: str) -> dict[str, str]:
+    """Start a throwaway server with its script; the variables it exports."""
+    script = ROOT / "scripts" / script_name
+    started = subprocess.run([str(script), "start"], capture_output=True, text=True, check=True)
+    exports = shlex.split(started.stdout.strip().removeprefix("export "))
+    return dict(item.split("=", 1) for item in exports)
+
+
+def stop_throwaway(script_name: str, folder: str) -> None:
+    subprocess.run([str(ROOT / "scripts" / script_name), "stop", folder], check=False)
+
+
 class Postgres:
     """Fresh databases on the server given by PG*, or on a throwaway server."""
 
@@ -367,12 +379,7 @@ class Postgres:
             keys = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD")
             self.env = {key: os.environ[key] for key in keys if key in os.environ}
         else:
-            script = ROOT / "scripts" / "throwaway-postgres.sh"
-            started = subprocess.run(
-                [str(script), "start"], capture_output=True, text=True, check=True
-            )
-            exports = shlex.split(started.stdout.strip().removeprefix("export "))
-            self.env = dict(item.split("=", 1) for item in exports)
+            self.env = start_throwaway("throwaway-postgres.sh")
             self.throwaway = self.env.pop("GREENSTREAM_PG_DIR")
             self.env.pop("PGDATABASE", None)
         self.version = str(self._admin("show server_version") or "")
@@ -380,8 +387,7 @@ class Postgres:
 
     def __exit__(self, *exc: object) -> None:
         if self.throwaway is not None:
-            script = ROOT / "scripts" / "throwaway-postgres.sh"
-            subprocess.run([str(script), "stop", self.throwaway], check=False)
+            stop_throwaway("throwaway-postgres.sh", self.throwaway)
 
     def server_pids(self) -> list[int]:
         if self.throwaway is None:
@@ -426,19 +432,14 @@ class Spark:
         if os.environ.get("GREENSTREAM_SPARK_HOST"):
             self.env = {key: os.environ[key] for key in keys if key in os.environ}
         else:
-            script = ROOT / "scripts" / "throwaway-spark.sh"
-            started = subprocess.run(
-                [str(script), "start"], capture_output=True, text=True, check=True
-            )
-            exports = dict(item.split("=", 1) for item in shlex.split(started.stdout.strip())[1:])
+            exports = start_throwaway("throwaway-spark.sh")
             self.throwaway = exports["GREENSTREAM_SPARK_DIR"]
             self.env = {key: exports[key] for key in keys}
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.throwaway is not None:
-            script = ROOT / "scripts" / "throwaway-spark.sh"
-            subprocess.run([str(script), "stop", self.throwaway], check=False)
+            stop_throwaway("throwaway-spark.sh", self.throwaway)
 
     def server_pids(self) -> list[int]:
         if self.throwaway is None:
