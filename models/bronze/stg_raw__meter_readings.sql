@@ -38,6 +38,17 @@ trimmed as (
 
 ),
 
+-- the zone designator's length, read many times by the timestamp parse
+zoned as (
+
+    select
+        *,
+        {{ timestamp_zone_length('timestamp_text') }} as timestamp_zone_length
+    from trimmed
+    {{ optimizer_fence() }}
+
+),
+
 parsed as (
 
     select
@@ -50,10 +61,10 @@ parsed as (
         energy_value_text,
         nullif(meter_id, '') as meter_id,
         nullif(energy_unit, '') as energy_unit,
-        {{ parse_timestamp_utc('timestamp_text') }} as reading_at,
+        {{ parse_timestamp_utc('timestamp_text', 'timestamp_zone_length') }} as reading_at,
         {{ parse_decimal_number('energy_value_text') }} as energy_value_num,
         {{ is_missing_token('energy_value_text') }} as is_energy_value_missing
-    from trimmed
+    from zoned
     {{ optimizer_fence() }}
 
 ),

@@ -82,15 +82,15 @@ checked as (
                 or abs(energy_value_num) > 1e300
                 then 'invalid_value'
             when unit is null then 'invalid_unit'
-        end as row_status,
-        {{ round_kw('kw') }} as kw_rounded
+        end as row_status
     from converted
 
 ),
 
 -- status 8: rows still unclassified compete per (meter, slot) (in scope, every row of a
 -- slot that gained a row is here); the windows of rows already classified are computed
--- too but never read
+-- too but never read. Rounding is monotone, so the slot's least and greatest kW rounded
+-- are its least and greatest kW, rounded: only slots of several rows pay for it.
 slot_groups as (
 
     select
@@ -98,12 +98,12 @@ slot_groups as (
         count(*) over (
             partition by row_status, meter_id, slot_epoch_us
         ) as rows_in_slot,
-        min(kw_rounded) over (
+        min(kw) over (
             partition by row_status, meter_id, slot_epoch_us
-        ) as slot_min_kw_rounded,
-        max(kw_rounded) over (
+        ) as slot_min_kw,
+        max(kw) over (
             partition by row_status, meter_id, slot_epoch_us
-        ) as slot_max_kw_rounded,
+        ) as slot_max_kw,
         row_number() over (
             partition by row_status, meter_id, slot_epoch_us
             order by _loaded_at asc, _source_file asc, _source_line asc, _file_sha256 asc
@@ -118,7 +118,9 @@ classified as (
         *,
         case
             when row_status is not null then row_status
-            when rows_in_slot > 1 and slot_min_kw_rounded < slot_max_kw_rounded
+            when
+                rows_in_slot > 1
+                and {{ round_kw('slot_min_kw') }} < {{ round_kw('slot_max_kw') }}
                 then 'duplicate_conflict'
             when rows_in_slot > 1 and arrival_rank > 1 then 'duplicate'
             when kw < 0 then 'negative_value'

@@ -21,10 +21,19 @@ measured_slots as (
         meter_id,
         slot_epoch_us,
         slot_start,
-        {{ round_kw('kw') }} as kw_rounded,
-        {{ round_kw('kw') }} <= {{ var('near_zero_kw') }} as is_near_zero_reading
+        {{ round_kw('kw') }} as kw_rounded
     from slots
     where source = 'measured'
+
+),
+
+-- near zero compares the rounded kW, like the stuck rule (rounded once: it is costly)
+near_zero_flagged as (
+
+    select
+        *,
+        kw_rounded <= {{ var('near_zero_kw') }} as is_near_zero_reading
+    from measured_slots
 
 ),
 
@@ -37,7 +46,7 @@ run_starts as (
         *,
         {{ starts_run('kw_rounded', 'measured_in_time') }} as starts_value_run,
         {{ starts_run('is_near_zero_reading', 'measured_in_time') }} as starts_near_zero_run
-    from measured_slots
+    from near_zero_flagged
     window measured_in_time as (partition by meter_id order by slot_epoch_us)
 
 ),
