@@ -21,19 +21,10 @@ measured_slots as (
         meter_id,
         slot_epoch_us,
         slot_start,
-        {{ round_kw('kw') }} as kw_rounded
+        {{ round_kw('kw') }} as kw_rounded,
+        {{ round_kw('kw') }} <= {{ var('near_zero_kw') }} as is_near_zero_reading
     from slots
     where source = 'measured'
-
-),
-
--- near zero compares the rounded kW, like the stuck rule (rounded once: it is costly)
-near_zero_flagged as (
-
-    select
-        *,
-        kw_rounded <= {{ var('near_zero_kw') }} as is_near_zero_reading
-    from measured_slots
 
 ),
 
@@ -46,7 +37,7 @@ run_starts as (
         *,
         {{ starts_run('kw_rounded', 'measured_in_time') }} as starts_value_run,
         {{ starts_run('is_near_zero_reading', 'measured_in_time') }} as starts_near_zero_run
-    from near_zero_flagged
+    from measured_slots
     window measured_in_time as (partition by meter_id order by slot_epoch_us)
 
 ),
