@@ -142,7 +142,7 @@ def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
         "update gold.meter_day_quality set q_score = 150 "
         "where meter_id = 'm1' and local_date = cast('2024-01-01' as date)"
     )
-    test = "accepted_range_meter_day_quality_q_score__100__0"
+    test = "gold_meter_day_quality_row_rules"
     assert built.cli("build", "--select", test, check=False).returncode == 1
     result = built.cli("failures", check=False)
     lines = result.stdout.splitlines()
@@ -152,11 +152,14 @@ def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
         lines[0],
     )
     assert lines[1:3] == [
-        f"FAIL {test} (model meter_day_quality, column q_score): 1 row",
+        f"FAIL {test} (model meter_day_quality): 1 row",
         f"    sample rows from audit.{test}:",
     ]
+    # the broken rules first: only the range (m1 is GOLD that day, and 150 > 90 keeps the
+    # tier's rule)
     assert lines[3].startswith(
-        "    - q_score=150.00, meter_id=m1, neighbourhood=north, local_date=2024-01-01, "
+        "    - failed_rules=q_score_in_range, meter_id=m1, neighbourhood=north, "
+        "local_date=2024-01-01, "
     )
     assert len(lines) == 4
     assert result.returncode == 1
