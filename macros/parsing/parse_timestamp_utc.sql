@@ -13,7 +13,8 @@
     timestamp, the offset is subtracted, and the result is read at UTC.
     `zone_length` names a column holding `timestamp_zone_length(text)`, computed in an
     earlier step: the expression below reads it about twenty times, and a column is
-    read, not recomputed (the whole parse takes a third of the time it did inline). -#}
+    read, not recomputed (inline, the model took 4.2 s instead of 3.4 s on 4.8 M rows on
+    DuckDB, and 45 s instead of 36 s on PostgreSQL). -#}
 {% macro parse_timestamp_utc(text, zone_length) -%}
     {%- set grammar = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$' -%}
     {%- set length = "length(" ~ text ~ ")" -%}
