@@ -54,24 +54,30 @@ grid_slots_calendared as (
 
 ),
 
--- exists() so that overlapping peak periods cannot repeat a slot
+-- grouped per grid slot, so that overlapping peak periods cannot repeat a slot, and so
+-- that PostgreSQL computes the flag once per grid slot: it pulls a plain subquery up into
+-- the join below and would then evaluate it once per meter slot
 grid_slots_peak_flagged as (
 
     select
-        local_date,
-        slot_start,
-        local_ts,
-        local_hour,
-        iso_weekday,
-        exists(
-            select 1
-            from peak_periods
-            where
-                peak_periods.iso_weekday = grid_slots_calendared.iso_weekday
-                and peak_periods.start_local_time <= grid_slots_calendared.local_time
-                and peak_periods.end_local_time > grid_slots_calendared.local_time
-        ) as is_peak
+        grid_slots_calendared.local_date,
+        grid_slots_calendared.slot_start,
+        grid_slots_calendared.local_ts,
+        grid_slots_calendared.local_hour,
+        grid_slots_calendared.iso_weekday,
+        count(peak_periods.iso_weekday) > 0 as is_peak
     from grid_slots_calendared
+    left join peak_periods
+        on
+            grid_slots_calendared.iso_weekday = peak_periods.iso_weekday
+            and grid_slots_calendared.local_time >= peak_periods.start_local_time
+            and grid_slots_calendared.local_time < peak_periods.end_local_time
+    group by
+        grid_slots_calendared.local_date,
+        grid_slots_calendared.slot_start,
+        grid_slots_calendared.local_ts,
+        grid_slots_calendared.local_hour,
+        grid_slots_calendared.iso_weekday
 
 ),
 
