@@ -22,51 +22,51 @@ usable_slots as (
 
 ),
 
-meter_slots_ranked as (
+-- a meter-day's greatest kW and its energy, in one aggregate
+meter_day_energy as (
 
     select
         meter_id,
         neighbourhood,
         local_date,
-        slot_start,
-        {{ round_half_away('kw', 6) }} as peak_kw,
-        row_number() over (
-            partition by meter_id, local_date
-            order by {{ round_half_away('kw', 6) }} desc, slot_start asc
-        ) as peak_rank
-    from usable_slots
-
-),
-
-meter_day_energy as (
-
-    select
-        meter_id,
-        local_date,
+        max(kw) as max_kw,
         sum(case when is_peak then kwh else 0 end) as peak_kwh,
         sum(case when is_peak then 0 else kwh end) as off_peak_kwh
     from usable_slots
-    group by meter_id, local_date
+    group by meter_id, neighbourhood, local_date
 
 ),
 
+-- the peak (SPEC §8): the greatest kW rounded, which is the greatest of the rounded kW
+-- (rounding keeps the order: macro `round_kw`), at the earliest slot whose rounded kW
+-- equals it. Such a slot is less than 1e-6 kW below the greatest, so the join back rounds
+-- only the slots near it.
 meter_days as (
 
     select
         'meter_day' as grain,
-        meter_slots_ranked.meter_id,
-        meter_slots_ranked.neighbourhood,
-        meter_slots_ranked.local_date,
-        meter_slots_ranked.peak_kw,
-        meter_slots_ranked.slot_start as peak_slot_start,
+        meter_day_energy.meter_id,
+        meter_day_energy.neighbourhood,
+        meter_day_energy.local_date,
+        {{ round_half_away('meter_day_energy.max_kw', 6) }} as peak_kw,
+        min(usable_slots.slot_start) as peak_slot_start,
         meter_day_energy.peak_kwh,
         meter_day_energy.off_peak_kwh
-    from meter_slots_ranked
-    inner join meter_day_energy
+    from meter_day_energy
+    inner join usable_slots
         on
-            meter_slots_ranked.meter_id = meter_day_energy.meter_id
-            and meter_slots_ranked.local_date = meter_day_energy.local_date
-    where meter_slots_ranked.peak_rank = 1
+            meter_day_energy.meter_id = usable_slots.meter_id
+            and meter_day_energy.local_date = usable_slots.local_date
+            and usable_slots.kw >= meter_day_energy.max_kw - 2e-6
+            and {{ round_half_away('usable_slots.kw', 6) }}
+            = {{ round_half_away('meter_day_energy.max_kw', 6) }}
+    group by
+        meter_day_energy.meter_id,
+        meter_day_energy.neighbourhood,
+        meter_day_energy.local_date,
+        meter_day_energy.max_kw,
+        meter_day_energy.peak_kwh,
+        meter_day_energy.off_peak_kwh
 
 ),
 
