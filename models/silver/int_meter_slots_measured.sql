@@ -73,17 +73,26 @@ slot_numbers as (
 
 ),
 
+-- every slot of each local day, its instant worked out once per day and slot (the
+-- fence keeps PostgreSQL from working it out again for every meter)
 day_slots as (
 
     select
-        first_slots.local_date,
-        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
-            as slot_epoch_us
-    from first_slots
-    cross join slot_numbers
-    where
-        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
-        < first_slots.day_end_epoch_us
+        local_date,
+        slot_epoch_us,
+        {{ timestamptz_of_epoch_us('slot_epoch_us') }} as slot_start
+    from (
+        select
+            first_slots.local_date,
+            first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+                as slot_epoch_us
+        from first_slots
+        cross join slot_numbers
+        where
+            first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+            < first_slots.day_end_epoch_us
+    ) as slots_of_days
+    {{ optimizer_fence() }}
 
 ),
 
@@ -93,7 +102,7 @@ grid_slots as (
         meter_days.meter_id,
         meter_days.local_date,
         day_slots.slot_epoch_us,
-        {{ timestamptz_of_epoch_us('day_slots.slot_epoch_us') }} as slot_start
+        day_slots.slot_start
     from meter_days
     inner join day_slots
         on meter_days.local_date = day_slots.local_date
