@@ -21,13 +21,16 @@ registered_days as (
 ),
 
 -- the calendar depends on the slot only: work it out once per grid slot. Keyed by local
--- date too, so that a caller's filter on local_date reaches both sides of the join below
+-- date too, so that a caller's filter on local_date reaches both sides of the join below.
+-- Read from the table, not from the CTE above: PostgreSQL keeps a CTE read twice as a
+-- result without statistics, and then sorted every meter slot to merge-join the 96 grid
+-- slots of a day
 grid_slots as (
 
     select distinct
         local_date,
         slot_start
-    from meter_slots
+    from {{ ref('meter_slots') }}
 
 ),
 
