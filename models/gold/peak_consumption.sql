@@ -39,8 +39,9 @@ meter_day_energy as (
 
 -- the peak (SPEC §8): the greatest kW rounded, which is the greatest of the rounded kW
 -- (rounding keeps the order: macro `round_kw`), at the earliest slot whose rounded kW
--- equals it. Such a slot is less than 1e-6 kW below the greatest, so the join back rounds
--- only the slots near it.
+-- equals it (none exceeds it). Such a slot is less than 1e-6 kW below the greatest, so the
+-- join back rounds only the slots near it (an inequality, which no engine makes a join
+-- key: PostgreSQL would round every slot to sort or hash by it).
 meter_days as (
 
     select
@@ -59,7 +60,7 @@ meter_days as (
             and meter_day_energy.local_date = usable_slots.local_date
             and usable_slots.kw >= meter_day_energy.max_kw - 2e-6
             and {{ round_half_away('usable_slots.kw', 6) }}
-            = {{ round_half_away('meter_day_energy.max_kw', 6) }}
+            >= {{ round_half_away('meter_day_energy.max_kw', 6) }}
     group by
         meter_day_energy.meter_id,
         meter_day_energy.neighbourhood,
