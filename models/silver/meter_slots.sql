@@ -15,16 +15,26 @@ slots as (
 
 ),
 
-measured_slots as (
+-- rounded once per slot (the fence keeps PostgreSQL from rounding again for each use)
+measured_slots_rounded as (
 
     select
         meter_id,
         slot_epoch_us,
         slot_start,
-        {{ round_kw('kw') }} as kw_rounded,
-        {{ round_kw('kw') }} <= {{ var('near_zero_kw') }} as is_near_zero_reading
+        {{ round_kw('kw') }} as kw_rounded
     from slots
     where source = 'measured'
+    {{ optimizer_fence() }}
+
+),
+
+measured_slots as (
+
+    select
+        *,
+        kw_rounded <= {{ var('near_zero_kw') }} as is_near_zero_reading
+    from measured_slots_rounded
 
 ),
 
