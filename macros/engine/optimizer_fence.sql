@@ -1,0 +1,20 @@
+{#- Put at the end of a CTE's select whose columns cost to compute, so that they are
+    computed once per row of that CTE: columns later steps use many times (trimmed text
+    fed to the parsing macros, a rounded kW), or columns of a small step joined to a large
+    one (a day's slot instants, joined to every meter). PostgreSQL pulls simple subqueries
+    up into their parent, so without it the expression would be repeated in every use
+    and every joined row; `offset 0` is the documented way to keep the subquery. DuckDB
+    and Spark keep their projections, so nothing is emitted. -#}
+{% macro optimizer_fence() -%}
+    {{ return(adapter.dispatch('optimizer_fence', 'greenstream')()) }}
+{%- endmacro %}
+
+{% macro default__optimizer_fence() -%}
+    offset 0
+{%- endmacro %}
+
+{% macro duckdb__optimizer_fence() -%}
+{%- endmacro %}
+
+{% macro spark__optimizer_fence() -%}
+{%- endmacro %}
