@@ -36,18 +36,9 @@ billable_days as (
 
 ),
 
-billable_slots as (
-
-    select slots.*
-    from slots
-    inner join billable_days
-        on
-            slots.meter_id = billable_days.meter_id
-            and slots.local_date = billable_days.local_date
-
-),
-
--- measured (in or out of bounds) and interpolated slots; missing slots carry no kW
+-- measured (in or out of bounds) and interpolated slots; missing slots carry no kW. Every
+-- day's, billable or not: the billed days keep theirs below (one aggregate of the slots,
+-- no join of every slot first)
 energy_per_day as (
 
     select
@@ -56,7 +47,7 @@ energy_per_day as (
         sum(case when is_peak then kwh else 0 end) as peak_kwh,
         sum(case when is_peak then 0 else kwh end) as off_peak_kwh,
         sum(case when source = 'interpolated' then kwh else 0 end) as estimated_kwh
-    from billable_slots
+    from slots
     where source in ('measured', 'interpolated')
     group by meter_id, local_date
 
