@@ -73,7 +73,21 @@ slot_numbers as (
 
 ),
 
--- every slot of each local day, its instant worked out once per day and slot (the
+day_slot_epochs as (
+
+    select
+        first_slots.local_date,
+        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+            as slot_epoch_us
+    from first_slots
+    cross join slot_numbers
+    where
+        first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
+        < first_slots.day_end_epoch_us
+
+),
+
+-- every slot of each local day with its instant, worked out once per day and slot (the
 -- fence keeps PostgreSQL from working it out again for every meter)
 day_slots as (
 
@@ -81,17 +95,7 @@ day_slots as (
         local_date,
         slot_epoch_us,
         {{ timestamptz_of_epoch_us('slot_epoch_us') }} as slot_start
-    from (
-        select
-            first_slots.local_date,
-            first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
-                as slot_epoch_us
-        from first_slots
-        cross join slot_numbers
-        where
-            first_slots.first_slot_epoch_us + slot_numbers.slot_number * {{ slot_us }}
-            < first_slots.day_end_epoch_us
-    ) as slots_of_days
+    from day_slot_epochs
     {{ optimizer_fence() }}
 
 ),
