@@ -62,9 +62,9 @@ measured as (
 ),
 
 -- gap filling (SPEC §5): the measured slots at or before and at or after every slot of
--- its span: a running max (min) of the measured slots' epochs, one sort per direction;
--- their kW joined back by key. A measured slot is its own anchor both ways
-anchored_epochs as (
+-- its span, and their kW: a running max (min) of the measured slots' epochs and the last
+-- measured kW so far, one sort per direction. A measured slot is its own anchor both ways
+anchored as (
 
     select
         *,
@@ -73,41 +73,19 @@ anchored_epochs as (
             order by slot_epoch_us asc
             rows between unbounded preceding and current row
         ) as anchor_before_epoch_us,
+        {{ last_non_null(
+            'case when is_measured then kw end', 'meter_id, span_number', 'slot_epoch_us'
+        ) }} as anchor_before_kw,
         min(case when is_measured then slot_epoch_us end) over (
             partition by meter_id, span_number
             order by slot_epoch_us desc
             rows between unbounded preceding and current row
-        ) as anchor_after_epoch_us
+        ) as anchor_after_epoch_us,
+        {{ last_non_null(
+            'case when is_measured then kw end', 'meter_id, span_number', 'slot_epoch_us',
+            descending=true
+        ) }} as anchor_after_kw
     from measured
-
-),
-
-measured_slots as (
-
-    select
-        meter_id,
-        slot_epoch_us,
-        kw
-    from measured
-    where is_measured
-
-),
-
-anchored as (
-
-    select
-        anchored_epochs.*,
-        before_anchor.kw as anchor_before_kw,
-        after_anchor.kw as anchor_after_kw
-    from anchored_epochs
-    left join measured_slots as before_anchor
-        on
-            anchored_epochs.meter_id = before_anchor.meter_id
-            and anchored_epochs.anchor_before_epoch_us = before_anchor.slot_epoch_us
-    left join measured_slots as after_anchor
-        on
-            anchored_epochs.meter_id = after_anchor.meter_id
-            and anchored_epochs.anchor_after_epoch_us = after_anchor.slot_epoch_us
 
 ),
 
