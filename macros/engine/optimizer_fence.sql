@@ -4,10 +4,11 @@
     one (a day's slot instants, joined to every meter). PostgreSQL pulls simple subqueries
     up into their parent, so without it the expression would be repeated in every use
     and every joined row; an `offset` clause keeps the subquery. It is `offset null` (no
-    offset), not the documented `offset 0`: the planner reads `0` as a cast of an integer,
-    takes it for a limit it cannot hand to parallel workers, and ran the fenced steps on
-    one core (the parse: 53 s against 33 s on two). DuckDB and Spark keep their
-    projections, so nothing is emitted. -#}
+    offset), not the documented `offset 0`: with `offset 0` PostgreSQL 15 planned the
+    fenced steps on one core, seen in EXPLAIN (apparently it takes the cast of `0` to
+    bigint, not yet folded, for a limit that parallel workers cannot share); with
+    `offset null` they run in parallel workers (the parse: 53 s against 33 s). DuckDB and
+    Spark keep their projections, so nothing is emitted. -#}
 {% macro optimizer_fence() -%}
     {{ return(adapter.dispatch('optimizer_fence', 'greenstream')()) }}
 {%- endmacro %}
