@@ -13,6 +13,26 @@
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}
 
+{#- True when a model of this build may replace only its rows in scope: a model of the
+    `build_scope` strategy whose table exists and that this build does not refresh in
+    full (dbt's rule: the model's `full_refresh` config, else the --full-refresh flag).
+    False in a first build and a full refresh: every scoped table is rebuilt whole, no
+    model reads the scope, and `int_build_scope` skips working it out. -#}
+{% macro scope_is_read() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- set full_refresh = node.config.get('full_refresh') -%}
+        {%- if node.resource_type == 'model' and node.config.get('incremental_strategy') == 'build_scope'
+            and not (flags.FULL_REFRESH if full_refresh is none else full_refresh)
+            and load_relation(greenstream.model_relation(node.name)) is not none -%}
+            {{ return(true) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(false) }}
+{%- endmacro %}
+
 {#- The conditions that put a row `alias` of a relation at `grain` in scope, as a list
     of SQL conditions whose union is the scope (disjoint, so that a union all of them
     repeats no row). Each starts with constant bounds read from the scope when the model

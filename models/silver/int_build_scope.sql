@@ -3,6 +3,8 @@
 {#- the last complete build, read once: what it parsed and when it started -#}
 {%- set new_after = loaded_through() -%}
 {%- set versions_after = last_build_started_at() -%}
+{#- a first build or a full refresh rebuilds every scoped table whole: no scope to work out -#}
+{%- set scope_needed = scope_is_read() -%}
 
 with
 
@@ -319,3 +321,6 @@ final as (
 )
 
 select * from final
+{%- if not scope_needed %}
+    where 1 = 0
+{%- endif %}
