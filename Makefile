@@ -28,10 +28,12 @@ demo: install
 	$(BIN)/greenstream report --out report.html
 
 # Test files run in parallel, each whole on one worker (its warehouses and module fixtures
-# stay together); `make test-fast` leaves out the tests marked slow (end-to-end scenarios
-# of many builds, the benchmark smoke run). CI runs everything.
+# stay together), in the order of tests/conftest.py (the longest files first: without
+# --no-loadscope-reorder, xdist starts the files with the most tests first instead);
+# `make test-fast` leaves out the tests marked slow (end-to-end scenarios of many builds,
+# the benchmark smoke run). CI runs everything.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: install
 	$(PYTEST)
 

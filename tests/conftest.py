@@ -252,8 +252,8 @@ def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Files with slow tests first, the Spark module (the longest, 7 minutes) before them:
-    `make test` hands whole files to its workers in collection order, so the longest
-    files start at once instead of last. A file's tests stay together (its module
+    `make test` hands whole files to its workers in collection order
+    (--no-loadscope-reorder), so the longest files start at once instead of last. A file's tests stay together (its module
     fixtures are built once)."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
     spark_files = {item.path for item in items if "spark_server" in item.fixturenames}
