@@ -251,10 +251,10 @@ def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests first, the Spark module (the longest, 7 minutes) before them:
-    `make test` hands whole files to its workers in collection order
-    (--no-loadscope-reorder), so the longest files start at once instead of last. A file's tests stay together (its module
-    fixtures are built once)."""
+    """Files with slow tests first, the Spark module (the longest, 9-13 minutes) before
+    them: `make test` hands whole files to its workers in collection order
+    (--no-loadscope-reorder), so the longest files start at once instead of last. A file's
+    tests stay together (its module fixtures are built once)."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow") is not None}
     spark_files = {item.path for item in items if "spark_server" in item.fixturenames}
     items.sort(key=lambda item: (item.path not in spark_files, item.path not in slow_files))

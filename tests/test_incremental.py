@@ -92,6 +92,7 @@ class Scenario:
     after_step: list[dict[str, Any]] = field(default_factory=list)
     incremental_tables: dict[str, Any] = field(default_factory=dict)
     full_refresh_tables: dict[str, Any] = field(default_factory=dict)
+    full_refresh_scope_rows: int | None = None
     all_at_once_tables: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,6 +137,7 @@ def observe(warehouse: Warehouse) -> dict[str, Any]:
                 f" where neighbourhood = 'tnbh' and local_date = date '{D1}'"
             )
         ),
+        "scope_rows": scope_rows(warehouse),
         "mismatches": warehouse.query(
             "select meter_id from gold.faulty_meters where fault_type = 'neighbour_mismatch'"
             " and meter_id like 'N%'"
@@ -166,6 +168,10 @@ def prepare_inputs(root: Path) -> tuple[Path, list[list[Path]]]:
     return registry, steps
 
 
+def scope_rows(warehouse: Warehouse) -> int:
+    return int(warehouse.query("select count(*) from silver.int_build_scope")[0][0])
+
+
 def build_one_by_one(warehouse: Warehouse, registry: Path, steps: list[list[Path]]) -> Scenario:
     result = Scenario()
     warehouse.cli("load", "--registry", registry)
@@ -177,6 +183,7 @@ def build_one_by_one(warehouse: Warehouse, registry: Path, steps: list[list[Path
     result.incremental_tables = contract_tables(warehouse)
     warehouse.cli("build", "--vars", VARS, "--full-refresh")
     result.full_refresh_tables = contract_tables(warehouse)
+    result.full_refresh_scope_rows = scope_rows(warehouse)
     return result
 
 
@@ -255,6 +262,15 @@ def test_one_by_one_equals_all_at_once(scenario: Scenario) -> None:
 
 def test_full_refresh_equals_the_incremental_result(scenario: Scenario) -> None:
     assert_same_tables(scenario.incremental_tables, scenario.full_refresh_tables)
+
+
+def test_the_scope_is_left_empty_when_every_table_is_rebuilt_whole(scenario: Scenario) -> None:
+    # a first build and a full refresh rebuild every scoped table (macro scope_is_read);
+    # each later step lands readings of meters whose tables exist
+    first, *later = [step["scope_rows"] for step in scenario.after_step]
+    assert first == 0
+    assert later and all(rows > 0 for rows in later)
+    assert scenario.full_refresh_scope_rows == 0
 
 
 def test_stuck_run_grows_across_builds_past_24_hours(scenario: Scenario) -> None:
