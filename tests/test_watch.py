@@ -199,22 +199,37 @@ def dedicated_postgres() -> Iterator[Server]:
         subprocess.run([str(script), "stop", str(server.folder)], check=False)
 
 
+HOLD_THE_DUCKDB_FILE = """
+import sys, time
+import duckdb
+deadline = time.monotonic() + 60
+while True:
+    try:
+        connection = duckdb.connect(sys.argv[1])
+        break
+    except duckdb.IOException:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.05)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
 @dataclass
 class DuckDBLock:
-    """Another process holding the DuckDB file: the DuckDB way of being unreachable."""
+    """Another process holding the DuckDB file: the DuckDB way of being unreachable.
+
+    The holder waits for the lock: the watcher may still be writing its audit row after
+    the line the test waited for.
+    """
 
     path: str
     holder: subprocess.Popen[str] | None = None
 
     def stop(self) -> None:
         self.holder = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-                " sys.stdin.read()",
-                self.path,
-            ],
+            [sys.executable, "-c", HOLD_THE_DUCKDB_FILE, self.path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
