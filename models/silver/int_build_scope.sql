@@ -6,6 +6,7 @@
 {#- a first build or a full refresh rebuilds every scoped table whole: no scope to work
     out, and no scan of the raw rows for the earliest new reading -#}
 {%- set scope_needed = scope_is_read() -%}
+{%- set earliest_new_reading = earliest_new_reading_at() if scope_needed else the_end() -%}
 
 with
 
@@ -238,7 +239,7 @@ old_readings_of_changed_meters as (
     inner join changed_meters
         on raw_readings.meter_id = changed_meters.meter_id
     where
-        raw_readings.reading_at >= {{ earliest_new_reading_at() if scope_needed else the_end() }}
+        raw_readings.reading_at >= {{ earliest_new_reading }}
         - interval '{{ slot_length_us() }} microseconds'
         and raw_readings._loaded_at <= {{ new_after }}
 
