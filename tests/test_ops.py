@@ -165,20 +165,20 @@ def test_failures_shows_a_failing_test_and_exits_1(built: Warehouse) -> None:
     assert result.returncode == 1
 
 
-def test_one_not_null_test_per_model_names_the_null_columns(built: Warehouse) -> None:
-    """A model's required columns are checked by one query; its failing rows say which."""
+def test_the_row_rules_name_the_required_columns_found_null(built: Warehouse) -> None:
+    """A model's required columns are rules of its one row_rules query, named first."""
     built.query(
         "update gold.meter_day_quality set tier = null, q_score = null "
         "where meter_id = 'm1' and local_date = cast('2024-01-01' as date)"
     )
-    test = (
-        "not_null_columns_meter_day_quality_meter_id__local_date__expected_slots__"
-        "fault_types__q_score__tier"
-    )
+    test = "gold_meter_day_quality_row_rules"
     assert built.cli("build", "--select", test, check=False).returncode == 1
     lines = built.cli("failures", check=False).stdout.splitlines()
     assert lines[1] == f"FAIL {test} (model meter_day_quality): 1 row"
-    assert lines[3].startswith("    - null_columns=q_score, tier, meter_id=m1, ")
+    # a NULL tier and score also break the rule tying the tier to the score
+    assert lines[3].startswith(
+        "    - failed_rules=q_score_not_null, tier_not_null, tier_follows_q_score, meter_id=m1, "
+    )
 
 
 def test_a_peak_day_missing_from_meter_day_quality_fails_the_relationship_test(
@@ -218,7 +218,41 @@ def test_raw_rows_missing_from_silver_fail_the_one_row_per_raw_row_test(
     lines = built.cli("failures", check=False).stdout.splitlines()
     assert lines[1] == f"FAIL {test}: 2 rows"
     assert sorted(lines[3:5]) == [
-        f"    - silver_rows=0, _source_line={line}, _file_sha256={sha256}" for line in (2, 3)
+        f"    - raw_rows=1, silver_rows=0, silver_rows_of_latest_build=0, _source_line={line},"
+        f" _file_sha256={sha256}"
+        for line in (2, 3)
+    ]
+
+
+def test_a_silver_row_repeated_in_the_latest_build_fails_the_one_row_per_raw_row_test(
+    built: Warehouse,
+) -> None:
+    """The same test holds each key once among the rows the latest build wrote, whenever
+    they landed (it stands for a `unique` test on reading_id). A successful build recorded
+    first puts every raw row before the scope of the landed rows, the two of the test above
+    included."""
+    built.query(
+        "insert into audit.pipeline_runs (run_id, command, target, started_at, finished_at, "
+        "files, rows_landed, outcome, attempts, error) values ('r3', 'build', 'duckdb', "
+        "current_timestamp, current_timestamp, 0, 0, 'success', 1, null)"
+    )
+    latest = "(select max(_built_at) from silver.meter_readings)"
+    key = built.query(
+        "select _file_sha256, _source_line from silver.meter_readings"
+        f" where _built_at = {latest} and meter_id = 'm2' order by _source_line limit 1"
+    )[0]
+    built.query(
+        "insert into silver.meter_readings select * from silver.meter_readings"
+        f" where _file_sha256 = '{key[0]}' and _source_line = {key[1]}"
+    )
+    test = "silver_meter_readings_one_row_per_raw_row"
+    assert built.cli("build", "--select", test, check=False).returncode == 1
+    lines = built.cli("failures", check=False).stdout.splitlines()
+    assert lines[1:] == [
+        f"FAIL {test}: 1 row",
+        f"    sample rows from audit.{test}:",
+        "    - raw_rows=0, silver_rows=0, silver_rows_of_latest_build=2,"
+        f" _source_line={key[1]}, _file_sha256={key[0][:59]}…",
     ]
 
 

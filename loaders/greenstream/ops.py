@@ -292,9 +292,8 @@ def _print_result(reader: Reader, result: TestResult) -> None:
     schema, table = result.relation
     names, rows = reader.query(f"select * from {schema}.{reader.quote(table)} limit {SAMPLE_ROWS}")
     print(f"    sample rows from {schema}.{table}:")
-    # the tested column (or the columns found NULL, test not_null_columns, or the rules
-    # broken, test row_rules), the row's own columns, where it came from, the other lineage
-    # columns
+    # the tested column (or the rules broken, test row_rules), the row's own columns, where
+    # it came from, the other lineage columns
     order = sorted(range(len(names)), key=lambda index: _column_rank(names[index], result))
     for row in rows:
         pairs = ", ".join(f"{names[index]}={_cell(row[index])}" for index in order)
@@ -302,7 +301,7 @@ def _print_result(reader: Reader, result: TestResult) -> None:
 
 
 def _column_rank(name: str, result: TestResult) -> int:
-    if name in (result.column, "null_columns", "failed_rules"):
+    if name in (result.column, "failed_rules"):
         return 0
     if name in ("_source_file", "_source_line"):
         return 2

@@ -3,17 +3,15 @@
     macros in a generic test's YAML config:
     - `__landed_since_last_build__`: the raw rows landed since the last successful
       build (macro `landed_since_last_build`, doc `bronze_tests_scope`);
-    - `__latest_build__`: the rows the model wrote in its latest build (`_built_at` is
-      the model's latest): in an incremental build the rows in scope, in a full refresh
-      every row (doc `silver_tests_scope`). -#}
+    - `__latest_build__`: the rows the model wrote in its latest build (macro
+      `built_in_latest_build`). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if not where -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set latest_build = '_built_at = (select max(_built_at) from ' ~ relation ~ ')' -%}
     {%- set where = where
         | replace('__landed_since_last_build__', greenstream.landed_since_last_build())
-        | replace('__latest_build__', latest_build) -%}
+        | replace('__latest_build__', greenstream.built_in_latest_build(relation)) -%}
     {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
 {%- endmacro %}
