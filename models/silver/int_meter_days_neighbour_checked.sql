@@ -85,13 +85,25 @@ neighbourhood_hours as (
 
 ),
 
+-- each neighbourhood-day's measured meters, counted from its distinct (meter) rows: a
+-- `count(distinct)` made PostgreSQL sort every meter-hour by neighbourhood-day
+neighbourhood_meters as (
+
+    select distinct
+        neighbourhood,
+        local_date,
+        meter_id
+    from located_hours
+
+),
+
 neighbourhood_days as (
 
     select
         neighbourhood,
         local_date,
-        count(distinct meter_id) as meters_measured
-    from located_hours
+        count(*) as meters_measured
+    from neighbourhood_meters
     group by neighbourhood, local_date
 
 ),
