@@ -113,7 +113,7 @@ measured_days as (
     select distinct
         meter_id,
         local_date
-    from located_hours
+    from neighbourhood_meters
 
 ),
 

@@ -25,7 +25,7 @@ raw_keys as (
 
 ),
 
-silver_keys as (
+silver_rows as (
 
     select
         _file_sha256,
@@ -42,9 +42,13 @@ silver_keys as (
             else 0
         end as latest_silver_row
     from {{ ref('meter_readings') }}
-    where
-        {{ landed_since_last_build() }}
-        or {{ built_in_latest_build(ref('meter_readings')) }}
+
+),
+
+silver_keys as (
+
+    select * from silver_rows
+    where landed_silver_row = 1 or latest_silver_row = 1
 
 ),
 
