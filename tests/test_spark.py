@@ -1,36 +1,32 @@
-"""The same project on Apache Spark (a local Thrift Server with Iceberg tables): the engine
-parity and SPEC §9 scenarios of test_engine_parity.py and test_incremental.py, on Spark.
+"""The same project on Apache Spark (a local Thrift Server with Iceberg tables): the SPEC §9
+scenario of test_incremental.py on Spark, whose contract tables must equal DuckDB's.
 
-- `greenstream run --target spark` on the engine-parity data set gives every contract
-  table exactly as DuckDB does (the same comparison as DuckDB = PostgreSQL);
-- the §9 scenario of test_incremental.py, in two builds (its first step, then its three
-  later steps at once), gives the same contract tables as landing every file and building
-  once, and a full refresh of the incrementally built warehouse changes nothing. The
+- Spark builds the scenario in two builds: `greenstream run` lands the registry and the
+  first step and builds, then the three later steps land and one build follows. The
   second build is where Spark's incremental path works: it rewrites the day the first
   built (late rows closing a gap, a conflicting re-delivery), extends the stuck run the
   first began and adds new days. Which file comes in which build, for any order and
   lateness, is test_build_scope_random.py's on DuckDB and PostgreSQL: an incremental
-  build on Spark costs about a minute. The all-at-once build is DuckDB's
-  (12 s instead of 80 s on Spark): Spark's full refresh of the same raw rows (its only
-  non-incremental path, that of a first build too) equals the one-by-one result, which
-  equals DuckDB's all-at-once result, so Spark's full build of the scenario equals
-  DuckDB's as well;
+  build on Spark costs about a minute.
+- DuckDB lands every file and builds once (12 s instead of 80 s on Spark). Spark's
+  incremental result must equal it in every contract table, column and row (the
+  comparison of test_engine_parity.py, and of §9); so must Spark's full refresh of the
+  same warehouse, its only non-incremental path (that of a first build too).
 - status, failures and report read the Spark warehouse.
 
-Spark has one catalog, so its warehouses take turns on one server for the module: each
-starts by dropping the project's schemas. Statements cost Spark 0.3-2 s each whatever
-their size, so the scenarios are the small ones.
+Spark has one catalog, so its warehouse is the module's: it starts by dropping the
+project's schemas. Statements cost Spark 0.3-2 s each whatever their size, so the scenario
+is the small one; each Spark build costs a minute alone and two or three in the suite,
+which is why there are three.
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_engine_parity import CONTRACT_TABLES, columns, snapshot
 from test_incremental import (
     VARS,
     assert_same_tables,
@@ -39,69 +35,22 @@ from test_incremental import (
     prepare_inputs,
 )
 
-from conftest import GREENSTREAM, Warehouse, make_warehouse
+from conftest import make_warehouse
 
-pytestmark = pytest.mark.slow  # four Spark builds: not in make test-fast
-
-
-def parity_tables(warehouse: Warehouse) -> dict[str, Any]:
-    return {
-        table: (names := columns(warehouse, table), snapshot(warehouse, table, names, key))
-        for table, key in CONTRACT_TABLES.items()
-    }
-
-
-@dataclass
-class Parity:
-    """`greenstream run` of the parity data set on DuckDB and on Spark, and what status,
-    failures and report print of the Spark warehouse."""
-
-    duckdb: dict[str, Any]
-    spark: dict[str, Any]
-    status: str
-    failures: str
-    report: Path
+pytestmark = pytest.mark.slow  # three Spark builds: not in make test-fast
 
 
 @dataclass
 class Scenario:
-    """The §9 scenario: one file at a time on Spark, then a full refresh; all at once on
-    DuckDB."""
+    """The §9 scenario in two builds on Spark, then a full refresh; all at once on DuckDB;
+    and what status, failures and report print of the Spark warehouse."""
 
-    one_by_one: dict[str, Any]
+    incremental: dict[str, Any]
     full_refresh: dict[str, Any]
     all_at_once: dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def parity(tmp_path_factory: pytest.TempPathFactory, spark_server: dict[str, str] | None) -> Parity:
-    root = tmp_path_factory.mktemp("spark_parity")
-    data = root / "data"
-    subprocess.run(
-        [GREENSTREAM, "generate", "--meters", "60", "--days", "3", "--seed", "11", "--out", data],
-        check=True,
-        capture_output=True,
-    )
-    run = ("run", "--registry", data / "registry.csv", data / "readings")
-    (root / "duckdb").mkdir()
-    with make_warehouse("duckdb", root / "duckdb", None) as duck:
-        duck.cli(*run)
-        duckdb_tables = parity_tables(duck)
-    (root / "spark").mkdir()
-    with make_warehouse("spark", root / "spark", None, spark_server) as spark:
-        spark.cli(*run)
-        return Parity(
-            duckdb_tables,
-            parity_tables(spark),
-            spark.cli("status").stdout,
-            spark.cli("failures").stdout,
-            _report(spark, root / "report.html"),
-        )
-
-
-def _report(warehouse: Warehouse, out: Path) -> Path:
-    warehouse.cli("report", "--out", out)
-    return out
+    status: str
+    failures: str
+    report: Path
 
 
 @pytest.fixture(scope="module")
@@ -110,43 +59,36 @@ def scenario(
 ) -> Scenario:
     root = tmp_path_factory.mktemp("spark_scenario")
     registry, (first, *later) = prepare_inputs(root)
-    steps = [first, [path for files in later for path in files]]
-    (root / "one_by_one").mkdir()
-    with make_warehouse("spark", root / "one_by_one", None, spark_server) as spark:
-        spark.cli("load", "--registry", registry)
-        for files in steps:
-            for path in files:
-                spark.cli("load", path)
-            spark.cli("build", "--vars", VARS)
-        one_by_one = contract_tables(spark)
+    (root / "spark").mkdir()
+    with make_warehouse("spark", root / "spark", None, spark_server) as spark:
+        spark.cli("run", "--registry", registry, "--vars", VARS, *first)
+        for path in [path for files in later for path in files]:
+            spark.cli("load", path)
+        spark.cli("build", "--vars", VARS)
+        incremental = contract_tables(spark)
+        status = spark.cli("status").stdout
+        failures = spark.cli("failures").stdout
+        spark.cli("report", "--out", root / "report.html")
         spark.cli("build", "--vars", VARS, "--full-refresh")
         full_refresh = contract_tables(spark)
-    (root / "all_at_once").mkdir()
-    with make_warehouse("duckdb", root / "all_at_once", None) as duck:
-        all_at_once = build_all_at_once(duck, registry, steps)
-    return Scenario(one_by_one, full_refresh, all_at_once)
+    (root / "duckdb").mkdir()
+    with make_warehouse("duckdb", root / "duckdb", None) as duck:
+        all_at_once = build_all_at_once(duck, registry, [first, *later])
+    return Scenario(incremental, full_refresh, all_at_once, status, failures, root / "report.html")
 
 
-# Each fixture's first test comes first: xdist gives this worker another file once two of
-# the module's tests are left, and that file waits behind whatever the module still builds.
-
-
-def test_greenstream_run_on_spark_gives_duckdbs_contract_tables(parity: Parity) -> None:
-    assert_same_tables(parity.duckdb, parity.spark)
-
-
-def test_one_by_one_on_spark_equals_all_at_once(scenario: Scenario) -> None:
-    assert_same_tables(scenario.one_by_one, scenario.all_at_once)
-
-
-def test_status_failures_and_report_read_the_spark_warehouse(parity: Parity) -> None:
-    meter_days = len(parity.duckdb["gold.meter_day_quality"][1])
-    assert "spark 127.0.0.1:" in parity.status
-    assert "reading files: 3 loaded" in parity.status  # one per day of the data set
-    assert f"meter-days: {meter_days:,} from 2024-01-01 to 2024-01-03" in parity.status
-    assert "silver_meter_slots_faulty" in parity.failures
-    assert "GreenStream" in parity.report.read_text(encoding="utf-8")
+def test_spark_builds_duckdbs_contract_tables_one_step_after_another(scenario: Scenario) -> None:
+    assert_same_tables(scenario.incremental, scenario.all_at_once)
 
 
 def test_full_refresh_equals_the_incremental_result_on_spark(scenario: Scenario) -> None:
-    assert_same_tables(scenario.one_by_one, scenario.full_refresh)
+    assert_same_tables(scenario.incremental, scenario.full_refresh)
+
+
+def test_status_failures_and_report_read_the_spark_warehouse(scenario: Scenario) -> None:
+    meter_days = len(scenario.all_at_once["gold.meter_day_quality"][1])
+    assert "spark 127.0.0.1:" in scenario.status
+    assert "reading files: 8 loaded" in scenario.status  # a day file and a targeted one a step
+    assert f"meter-days: {meter_days:,} from 2024-01-01 to 2024-01-04" in scenario.status
+    assert "silver_meter_slots_faulty" in scenario.failures
+    assert "GreenStream" in scenario.report.read_text(encoding="utf-8")
