@@ -200,7 +200,6 @@ def make_warehouse(
         XDG_CONFIG_HOME=str(tmp_path / "config"),  # generated PostgreSQL PII keys go there
         DBT_TARGET_PATH=str(tmp_path / "dbt_target"),
         DBT_LOG_PATH=str(tmp_path / "dbt_logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         PGTZ="UTC",
     )
     database = None
