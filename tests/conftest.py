@@ -250,7 +250,7 @@ def duckdb_warehouse(tmp_path: Path) -> Iterator[Warehouse]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Files with slow tests first, the Spark module (the longest, 9-13 minutes) before
+    """Files with slow tests first, the Spark module (the longest: 9 minutes in the suite) before
     them: `make test` hands whole files to its workers in collection order
     (--no-loadscope-reorder), so the longest files start at once instead of last. A file's
     tests stay together (its module fixtures are built once)."""
