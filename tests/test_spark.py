@@ -11,7 +11,7 @@ scenario of test_incremental.py on Spark, whose contract tables must equal DuckD
 - DuckDB lands every file and builds once (12 s instead of 80 s on Spark). Spark's
   incremental result must equal it in every contract table, column and row (the
   comparison of test_engine_parity.py, and of §9); so must Spark's full refresh of the
-  same warehouse, its only non-incremental path (that of a first build too).
+  same warehouse (the non-incremental path, which the first build takes too).
 - status, failures and report read the Spark warehouse.
 
 Spark has one catalog, so its warehouse is the module's: it starts by dropping the
