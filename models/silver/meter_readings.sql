@@ -88,27 +88,60 @@ checked as (
 ),
 
 -- status 8: rows still unclassified compete per (meter, slot) (in scope, every row of a
--- slot that gained a row is here); the windows of rows already classified are computed
--- too but never read. Rounding is monotone, so the slot's least and greatest kW rounded
--- are its least and greatest kW, rounded: only slots of several rows pay for it.
+-- slot that gained a row is here). Almost every slot holds one row: an aggregate finds
+-- the slots of several, and only their rows are ranked by arrival (windows over every
+-- row sorted them all: the model took 8 s instead of 6 s on DuckDB at 50,000 meters, and
+-- as long on PostgreSQL). Rounding is
+-- monotone, so the slot's least and greatest kW rounded are its least and greatest kW,
+-- rounded: only slots of several rows pay for it.
+crowded_slots as (
+
+    select
+        meter_id,
+        slot_epoch_us,
+        min(kw) as slot_min_kw,
+        max(kw) as slot_max_kw
+    from checked
+    where row_status is null
+    group by meter_id, slot_epoch_us
+    having count(*) > 1
+
+),
+
 slot_groups as (
 
     select
+        checked.*,
+        crowded_slots.slot_min_kw,
+        crowded_slots.slot_max_kw,
+        crowded_slots.meter_id is not null as is_in_crowded_slot
+    from checked
+    left join crowded_slots
+        on
+            checked.row_status is null
+            and checked.meter_id = crowded_slots.meter_id
+            and checked.slot_epoch_us = crowded_slots.slot_epoch_us
+
+),
+
+ranked as (
+
+    select
         *,
-        count(*) over (
-            partition by row_status, meter_id, slot_epoch_us
-        ) as rows_in_slot,
-        min(kw) over (
-            partition by row_status, meter_id, slot_epoch_us
-        ) as slot_min_kw,
-        max(kw) over (
-            partition by row_status, meter_id, slot_epoch_us
-        ) as slot_max_kw,
+        1 as arrival_rank
+    from slot_groups
+    where not is_in_crowded_slot
+
+    union all
+
+    select
+        *,
         row_number() over (
-            partition by row_status, meter_id, slot_epoch_us
+            partition by meter_id, slot_epoch_us
             order by _loaded_at asc, _source_file asc, _source_line asc, _file_sha256 asc
         ) as arrival_rank
-    from checked
+    from slot_groups
+    where is_in_crowded_slot
 
 ),
 
@@ -119,14 +152,14 @@ classified as (
         case
             when row_status is not null then row_status
             when
-                rows_in_slot > 1
+                is_in_crowded_slot
                 and {{ round_kw('slot_min_kw') }} < {{ round_kw('slot_max_kw') }}
                 then 'duplicate_conflict'
-            when rows_in_slot > 1 and arrival_rank > 1 then 'duplicate'
+            when arrival_rank > 1 then 'duplicate'
             when kw < 0 then 'negative_value'
             else 'valid'
         end as status
-    from slot_groups
+    from ranked
 
 ),
 
