@@ -39,8 +39,10 @@ measured_slots as (
 ),
 
 -- stuck and near-zero runs (SPEC §6): over measured slots only, in time order; other
--- slots are skipped. A run starts where the value changes; a running count of the starts
--- numbers the runs of each kind within the meter.
+-- slots are skipped. A run starts where the value changes; in time order, the latest
+-- start so far is the start of the run a slot is in, and a run's slots are those of its
+-- start (one sort for both; a running count of the starts numbering the runs, and each
+-- run's first slot found by a second window, took 1.5 s more of 7.5 s at 50,000 meters).
 run_starts as (
 
     select
@@ -52,12 +54,14 @@ run_starts as (
 
 ),
 
-run_numbers as (
+run_started_at as (
 
     select
         *,
-        sum(cast(starts_value_run as integer)) over measured_so_far as value_run_number,
-        sum(cast(starts_near_zero_run as integer)) over measured_so_far as near_zero_run_number
+        max(case when starts_value_run then slot_start end) over measured_so_far
+            as value_run_started_at,
+        max(case when starts_near_zero_run then slot_start end) over measured_so_far
+            as near_zero_run_started_at
     from run_starts
     window measured_so_far as (
         partition by meter_id
@@ -73,14 +77,12 @@ runs as (
         meter_id,
         slot_epoch_us,
         is_near_zero_reading,
-        min(slot_start) over value_run as value_run_started_at,
-        count(*) over value_run as value_run_readings,
-        min(slot_start) over near_zero_run as near_zero_run_started_at,
-        count(*) over near_zero_run as near_zero_run_readings
-    from run_numbers
-    window
-        value_run as (partition by meter_id, value_run_number),
-        near_zero_run as (partition by meter_id, near_zero_run_number)
+        value_run_started_at,
+        near_zero_run_started_at,
+        count(*) over (partition by meter_id, value_run_started_at) as value_run_readings,
+        count(*) over (partition by meter_id, near_zero_run_started_at)
+            as near_zero_run_readings
+    from run_started_at
 
 ),
 
