@@ -36,3 +36,38 @@
         end
     ) {{ greenstream.last_non_null_window(partition_by, order_by, descending) }})[2]
 {%- endmacro %}
+
+{#- Window expression: the first value of `value` that is not NULL at or after the current
+    row (arguments as `last_non_null`), over the window of `rows_at_or_after`. -#}
+{% macro next_non_null(value, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('next_non_null', 'greenstream')(value, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__next_non_null(value, partition_by, order_by) -%}
+    {{ greenstream.last_non_null(value, partition_by, order_by, descending=true) }}
+{%- endmacro %}
+
+{% macro duckdb__next_non_null(value, partition_by, order_by) -%}
+    first_value({{ value }} ignore nulls) {{ greenstream.rows_at_or_after(partition_by, order_by) }}
+{%- endmacro %}
+
+{#- The window clause of the rows of `partition_by` from the current row to the last in
+    order of `order_by`. DuckDB reads them forward, in the same sort as the windows that
+    read backward (`last_non_null`): one sort for both directions. PostgreSQL and Spark
+    would work out a frame that ends at the partition's end again for every row, so they
+    read backward in descending order, a second sort. -#}
+{% macro rows_at_or_after(partition_by, order_by) -%}
+    {{ return(adapter.dispatch('rows_at_or_after', 'greenstream')(partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__rows_at_or_after(partition_by, order_by) -%}
+    {{ greenstream.last_non_null_window(partition_by, order_by, descending=true) }}
+{%- endmacro %}
+
+{% macro duckdb__rows_at_or_after(partition_by, order_by) -%}
+    over (
+        partition by {{ partition_by }}
+        order by {{ order_by }} asc
+        rows between current row and unbounded following
+    )
+{%- endmacro %}

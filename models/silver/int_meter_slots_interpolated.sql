@@ -63,7 +63,8 @@ measured as (
 
 -- gap filling (SPEC §5): the measured slots at or before and at or after every slot of
 -- its span, and their kW: a running max (min) of the measured slots' epochs and the last
--- measured kW so far, one sort per direction. A measured slot is its own anchor both ways
+-- (next) measured kW so far, in one sort on DuckDB and one per direction elsewhere
+-- (`rows_at_or_after`). A measured slot is its own anchor both ways
 anchored as (
 
     select
@@ -76,14 +77,11 @@ anchored as (
         {{ last_non_null(
             'case when is_measured then kw end', 'meter_id, span_number', 'slot_epoch_us'
         ) }} as anchor_before_kw,
-        min(case when is_measured then slot_epoch_us end) over (
-            partition by meter_id, span_number
-            order by slot_epoch_us desc
-            rows between unbounded preceding and current row
-        ) as anchor_after_epoch_us,
-        {{ last_non_null(
-            'case when is_measured then kw end', 'meter_id, span_number', 'slot_epoch_us',
-            descending=true
+        min(case when is_measured then slot_epoch_us end)
+            {{ rows_at_or_after('meter_id, span_number', 'slot_epoch_us') }}
+            as anchor_after_epoch_us,
+        {{ next_non_null(
+            'case when is_measured then kw end', 'meter_id, span_number', 'slot_epoch_us'
         ) }} as anchor_after_kw
     from measured
 
