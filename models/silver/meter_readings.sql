@@ -91,8 +91,10 @@ checked as (
 -- slot that gained a row is here). Almost every slot holds one row: an aggregate finds
 -- the slots of several, and only their rows are ranked by arrival (windows over every
 -- row sorted them all: on DuckDB at 50,000 meters the model took 8 s instead of 5 s, and
--- 1.8 GiB instead of 1.5). Rounding is monotone, so the slot's least and greatest kW
--- rounded are its least and greatest kW, rounded: only slots of several rows pay for it.
+-- 1.8 GiB instead of 1.5; but on PostgreSQL the windows were faster, 37-45 s against
+-- 47-56 s: BENCHMARKS.md, session 16). Rounding is monotone, so the slot's least and
+-- greatest kW rounded are its least and greatest kW, rounded: only slots of several rows
+-- pay for it.
 crowded_slots as (
 
     select
