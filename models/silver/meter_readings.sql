@@ -87,66 +87,11 @@ checked as (
 
 ),
 
--- status 8: rows still unclassified compete per (meter, slot) (in scope, every row of a
--- slot that gained a row is here). Almost every slot holds one row: an aggregate finds
--- the slots of several, and only their rows are ranked by arrival (windows over every
--- row sorted them all: on DuckDB at 50,000 meters the model took 8 s instead of 5 s, and
--- 1.8 GiB instead of 1.5; but on PostgreSQL the windows were faster, 37-45 s against
--- 47-56 s: BENCHMARKS.md, session 16). Rounding is monotone, so the slot's least and
--- greatest kW rounded are its least and greatest kW, rounded: only slots of several rows
--- pay for it.
-crowded_slots as (
-
-    select
-        meter_id,
-        slot_epoch_us,
-        min(kw) as slot_min_kw,
-        max(kw) as slot_max_kw
-    from checked
-    where row_status is null
-    group by meter_id, slot_epoch_us
-    having count(*) > 1
-
-),
-
--- the rows of other slots, then the rows of crowded slots ranked by arrival
+-- status 8: rows still unclassified compete per (meter, slot); in scope, every row of a
+-- slot that gained a row is here
 ranked as (
 
-    select
-        checked.*,
-        false as is_in_crowded_slot,
-        cast(null as {{ type_double() }}) as slot_min_kw,
-        cast(null as {{ type_double() }}) as slot_max_kw,
-        1 as arrival_rank
-    from checked
-    left join crowded_slots
-        on
-            checked.row_status is null
-            and checked.meter_id = crowded_slots.meter_id
-            and checked.slot_epoch_us = crowded_slots.slot_epoch_us
-    where crowded_slots.meter_id is null
-
-    union all
-
-    select
-        checked.*,
-        true as is_in_crowded_slot,
-        crowded_slots.slot_min_kw,
-        crowded_slots.slot_max_kw,
-        row_number() over (
-            partition by checked.meter_id, checked.slot_epoch_us
-            order by
-                checked._loaded_at asc,
-                checked._source_file asc,
-                checked._source_line asc,
-                checked._file_sha256 asc
-        ) as arrival_rank
-    from checked
-    inner join crowded_slots
-        on
-            checked.row_status is null
-            and checked.meter_id = crowded_slots.meter_id
-            and checked.slot_epoch_us = crowded_slots.slot_epoch_us
+    {{ ranked_by_arrival('checked') }}
 
 ),
 
