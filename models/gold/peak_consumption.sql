@@ -22,14 +22,15 @@ usable_slots as (
 
 ),
 
--- a meter-day's greatest kW and its energy, in one aggregate
+-- a meter-day's peak (SPEC §8): its greatest kW rounded, which is the greatest of the
+-- rounded kW (rounding keeps the order: macro `round_kw`), and its energy, in one aggregate
 meter_day_energy as (
 
     select
         meter_id,
         neighbourhood,
         local_date,
-        max(kw) as max_kw,
+        max(kw_rounded) as peak_kw,
         sum(case when is_peak then kwh else 0 end) as peak_kwh,
         sum(case when is_peak then 0 else kwh end) as off_peak_kwh
     from usable_slots
@@ -37,11 +38,9 @@ meter_day_energy as (
 
 ),
 
--- the peak (SPEC §8): the greatest kW rounded, which is the greatest of the rounded kW
--- (rounding keeps the order: macro `round_kw`), at the earliest slot whose rounded kW
--- equals it (none exceeds it). Such a slot is less than 1e-6 kW below the greatest, so the
--- join back rounds only the slots near it (an inequality, which no engine makes a join
--- key: PostgreSQL would round every slot to sort or hash by it).
+-- the peak's slot: the earliest whose rounded kW is the peak (rounding each slot in the
+-- join's condition took 3 of 6 s on DuckDB at 50,000 meters; `meter_slots` rounds each
+-- distinct kW once)
 meter_days as (
 
     select
@@ -49,7 +48,7 @@ meter_days as (
         meter_day_energy.meter_id,
         meter_day_energy.neighbourhood,
         meter_day_energy.local_date,
-        {{ round_half_away('meter_day_energy.max_kw', 6) }} as peak_kw,
+        meter_day_energy.peak_kw,
         min(usable_slots.slot_start) as peak_slot_start,
         meter_day_energy.peak_kwh,
         meter_day_energy.off_peak_kwh
@@ -58,14 +57,12 @@ meter_days as (
         on
             meter_day_energy.meter_id = usable_slots.meter_id
             and meter_day_energy.local_date = usable_slots.local_date
-            and usable_slots.kw >= meter_day_energy.max_kw - 2e-6
-            and {{ round_half_away('usable_slots.kw', 6) }}
-            >= {{ round_half_away('meter_day_energy.max_kw', 6) }}
+            and meter_day_energy.peak_kw = usable_slots.kw_rounded
     group by
         meter_day_energy.meter_id,
         meter_day_energy.neighbourhood,
         meter_day_energy.local_date,
-        meter_day_energy.max_kw,
+        meter_day_energy.peak_kw,
         meter_day_energy.peak_kwh,
         meter_day_energy.off_peak_kwh
 

@@ -91,6 +91,7 @@ final as (
         registered_days.neighbourhood,
         meter_slots.source,
         meter_slots.kw,
+        meter_slots.kw_rounded,
         meter_slots.kw * {{ var('reading_interval_minutes') }} / 60 as kwh,
         grid_slots_peak_flagged.local_hour,
         grid_slots_peak_flagged.iso_weekday,
