@@ -58,7 +58,7 @@ meter_days as (
         on
             meter_day_energy.meter_id = usable_slots.meter_id
             and meter_day_energy.local_date = usable_slots.local_date
-            and usable_slots.kw_rounded >= meter_day_energy.peak_kw
+            and meter_day_energy.peak_kw <= usable_slots.kw_rounded
     group by
         meter_day_energy.meter_id,
         meter_day_energy.neighbourhood,
