@@ -8,8 +8,10 @@
 with
 
 -- in scope: each meter from its first slot that can change, a run start (or the meter's
--- first slot), so that its runs start afresh there (doc `build_scope_design`)
-slots as (
+-- first slot), so that its runs start afresh there (doc `build_scope_design`). Read by
+-- three steps; in a full build each scans the table again (`inline_cte`): storing the
+-- 4.8 M slots of 50,000 meters once cost 1-1.5 s on DuckDB and 6-7 s on PostgreSQL
+slots as {{ inline_cte() }} (
 
     select * from {{ scoped(ref('int_meter_slots_interpolated'), 'meter_slot') }}
 
