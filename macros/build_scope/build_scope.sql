@@ -7,8 +7,10 @@
     scope from the table and inserts the new ones, so rows that no longer exist go with
     the rest. On a full refresh (or a first build) nothing is restricted. -#}
 
-{#- True when the model being built replaces only the rows in scope (never in a unit
-    test, which renders the model whole from its given rows). -#}
+{#- True in an incremental run of the model being built, which reads only part of its
+    inputs: the rows in scope (a `build_scope` model), the raw rows landed since the last
+    build (bronze). Never in a unit test, which renders the model whole from its given
+    rows. -#}
 {% macro is_scoped() -%}
     {{ return(this is not none and is_incremental()) }}
 {%- endmacro %}

@@ -11,8 +11,7 @@
     19 s stored, 28-32 s inlined). Spark inlines such CTEs itself and has no such
     clause. -#}
 {% macro inline_cte() -%}
-    {#- a unit test renders the model without a table (`this` is none): whole -#}
-    {%- if this is none or not is_incremental() -%}
+    {%- if not greenstream.is_scoped() -%}
         {{ return(adapter.dispatch('inline_cte', 'greenstream')()) }}
     {%- endif -%}
 {%- endmacro %}
