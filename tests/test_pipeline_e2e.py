@@ -35,10 +35,12 @@ without meter id, and a malformed line (5 fields) that the loader rejects.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -304,3 +306,56 @@ def test_batch_audit_accounts_for_every_line(built: Warehouse) -> None:
         ("01_readings.csv", first_records - 1, 1),
         ("02_redelivery.csv", 1, 0),
     ]
+
+
+def warehouse_comments(warehouse: Warehouse, schema: str) -> dict[tuple[str, str], str | None]:
+    """The comment of each relation (column "") and column of `schema`, as the warehouse
+    holds it."""
+    if warehouse.target == "duckdb":
+        rows = warehouse.query(
+            f"""
+            select table_name, '', comment from duckdb_tables() where schema_name = '{schema}'
+            union all
+            select view_name, '', comment from duckdb_views() where schema_name = '{schema}'
+            union all
+            select table_name, column_name, comment from duckdb_columns()
+            where schema_name = '{schema}'
+            """
+        )
+    else:
+        rows = warehouse.query(
+            f"""
+            select relation.relname, '', obj_description(relation.oid, 'pg_class')
+            from pg_class as relation
+            where relation.relnamespace = '{schema}'::regnamespace
+                and relation.relkind in ('r', 'v')
+            union all
+            select relation.relname, attribute.attname,
+                   col_description(relation.oid, attribute.attnum)
+            from pg_class as relation
+            inner join pg_attribute as attribute on attribute.attrelid = relation.oid
+            where relation.relnamespace = '{schema}'::regnamespace
+                and relation.relkind in ('r', 'v')
+                and attribute.attnum > 0 and not attribute.attisdropped
+            """
+        )
+    return {(table, column): comment for table, column, comment in rows}
+
+
+def test_gold_marts_and_columns_carry_their_descriptions(built: Warehouse) -> None:
+    """An analyst's SQL client shows each gold mart's and column's description (the
+    warehouse's comments); bronze and silver keep theirs on the docs site."""
+    manifest = json.loads((Path(built.env["DBT_TARGET_PATH"]) / "manifest.json").read_text())
+    described = {
+        (node["name"], column): (
+            node["description"] if column == "" else node["columns"][column]["description"]
+        ).strip()
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "gold"
+        for column in ["", *node["columns"]]
+    }
+    comments = warehouse_comments(built, "gold")
+    assert {key: (comments.get(key) or "").strip() for key in described} == described
+    assert comments["meter_day_quality", "measured_slots"] == "Slots with a `valid` reading."
+    assert len({table for table, _ in described}) == 7
+    assert not any(warehouse_comments(built, "silver").values())
